@@ -1,0 +1,72 @@
+// One error class for the whole of Kith, with stable codes (the hyperdht way): callers, tests and
+// the control protocol branch on `code`, never on message text, so messages can improve freely.
+
+export const codes = {
+  // config/
+  CONFIG_NOT_FOUND: 'config file does not exist',
+  CONFIG_UNREADABLE: 'config file cannot be read',
+  CONFIG_SYNTAX: 'config file is not valid TOML',
+  CONFIG_INVALID: 'config value is not allowed',
+  // crypto/
+  CRYPTO_BAD_KEY: 'key has the wrong length or is not a valid point',
+  CRYPTO_BAD_INPUT: 'input has the wrong length',
+  CRYPTO_AUTH_FAILED: 'ciphertext failed authentication',
+  CRYPTO_WEAK_SHARED_SECRET: 'Diffie-Hellman produced an all-zero shared secret',
+  // wire/card
+  CARD_BAD_ENCODING: 'not a Kith contact card',
+  CARD_TRUNCATED: 'contact card is truncated',
+  CARD_TOO_LONG: 'contact card has trailing bytes',
+  CARD_BAD_VERSION: 'contact card version is not supported',
+  CARD_BAD_NAME: 'contact card name is not allowed',
+  CARD_BAD_KEY: 'contact card holds an invalid public key',
+  CARD_BAD_SIGNATURE: 'contact card signature does not verify',
+  // store/
+  STORE_LOCKED: 'another Kith process holds this data directory',
+  STORE_OPEN_FAILED: 'database cannot be opened',
+  STORE_MIGRATION_FAILED: 'database migration failed',
+  STORE_TOO_NEW: 'database was written by a newer Kith',
+  STORE_CORRUPT_ROW: 'database row is corrupt',
+  VAULT_KEY_MISSING: 'storage key file is missing',
+  VAULT_KEY_INVALID: 'storage key file is malformed',
+  VAULT_KEY_PERMISSIONS: 'storage key file is readable by others',
+  VAULT_KEY_MISMATCH: 'storage key does not belong to this database',
+  VAULT_OPEN_FAILED: 'sealed value failed authentication',
+  CONTACT_NOT_FOUND: 'no such contact',
+  CONTACT_AMBIGUOUS: 'more than one contact matches',
+  CONTACT_EXISTS: 'contact already exists',
+  CONTACT_IS_SELF: 'that card is this device',
+  CONTACT_BAD_NAME: 'contact name is not allowed',
+  SETTING_INVALID: 'setting value is not allowed',
+  // service/ and the control socket
+  SERVICE_NOT_RUNNING: 'no Kith service answers on the control socket',
+  SERVICE_SOCKET_IN_USE: 'control socket is served by another process',
+  SERVICE_SOCKET_PATH: 'control socket path is not usable',
+  CONTROL_BAD_REQUEST: 'control request is malformed',
+  CONTROL_UNKNOWN_COMMAND: 'control command does not exist',
+  CONTROL_TIMEOUT: 'control request timed out',
+  // cli/
+  CLI_USAGE: 'command line is not valid',
+  CLI_ABORTED: 'operation was not confirmed',
+  CLI_INPUT: 'input file cannot be used',
+} as const;
+
+export type ErrorCode = keyof typeof codes;
+
+export class KithError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? codes[code], options);
+    this.name = 'KithError';
+    this.code = code;
+  }
+}
+
+export function isKithError(err: unknown, code?: ErrorCode): err is KithError {
+  return err instanceof KithError && (code === undefined || err.code === code);
+}
+
+/** The message of anything thrown, for logs and replies; never includes a stack. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
