@@ -1,0 +1,127 @@
+// Loading the config: TOML text -> schema -> a Config, or one KithError whose message names the
+// file, each bad key, the value found and what is allowed (DESIGN §2 "Config", §7).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import type { z } from 'zod';
+import { KithError } from '../errors.js';
+import { type Config, configSchema } from './schema.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/kith/config.toml';
+
+export interface LoadOptions {
+  /** A path given on the command line must exist; the default path may be absent. */
+  path?: string | undefined;
+  dataDir?: string | undefined;
+  runtimeDir?: string | undefined;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file read, or null when built-in defaults were used. */
+  source: string | null;
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const explicit = opts.path !== undefined;
+  const path = resolve(opts.path ?? DEFAULT_CONFIG_PATH);
+  let text: string | null;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !explicit) text = null;
+    else if (code === 'ENOENT') throw new KithError('CONFIG_NOT_FOUND', `config file ${path} does not exist`);
+    else throw new KithError('CONFIG_UNREADABLE', `config file ${path} cannot be read: ${code ?? err}`);
+  }
+  const raw = text === null ? {} : parseText(text, path);
+  const config = validate(raw, text === null ? 'built-in defaults' : path);
+  // Command-line paths win over the file; they are resolved against the working directory.
+  if (opts.dataDir !== undefined) config.paths.data_dir = resolve(opts.dataDir);
+  if (opts.runtimeDir !== undefined) config.paths.runtime_dir = resolve(opts.runtimeDir);
+  return { config, source: text === null ? null : path };
+}
+
+export function parseText(text: string, path: string): Record<string, unknown> {
+  try {
+    return parseToml(text) as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const first = err.message.split('\n')[0];
+      throw new KithError(
+        'CONFIG_SYNTAX',
+        `config file ${path}, line ${err.line}, column ${err.column}: ${first}\n${err.codeblock}`,
+      );
+    }
+    throw err;
+  }
+}
+
+export function validate(raw: unknown, source: string): Config {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => describeIssue(issue, raw));
+  throw new KithError('CONFIG_INVALID', `invalid config in ${source}:\n  ${lines.join('\n  ')}`);
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const key = issue.path.join('.');
+  const section = key === '' ? 'the top level' : `[${key}]`;
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} in ${section}; allowed: ${allowedKeys(issue.path).join(', ')}`;
+    case 'invalid_value':
+      return `${key} = ${show(valueAt(raw, issue.path))}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_type':
+      return `${key} = ${show(valueAt(raw, issue.path))}: must be ${article(issue.expected)}`;
+    case 'too_small':
+      return `${key} = ${show(valueAt(raw, issue.path))}: must be ${issue.origin === 'string' ? `at least ${issue.minimum} characters` : `at least ${issue.minimum}`}`;
+    case 'too_big':
+      return `${key} = ${show(valueAt(raw, issue.path))}: must be ${issue.origin === 'string' ? `at most ${issue.maximum} characters` : `at most ${issue.maximum}`}`;
+    default:
+      return `${key} = ${show(valueAt(raw, issue.path))}: ${issue.message}`;
+  }
+}
+
+function article(expected: string): string {
+  if (expected === 'int') return 'a whole number';
+  if (expected === 'object') return 'a table';
+  return `a ${expected}`;
+}
+
+function allowedKeys(path: PropertyKey[]): string[] {
+  // Walk the schema's shape along the path: the error then lists exactly the keys of that table.
+  let shape: Record<string, unknown> = configSchema.shape;
+  for (const part of path) {
+    const next = unwrap(shape[String(part)]);
+    if (!next) return [];
+    shape = next;
+  }
+  return Object.keys(shape);
+}
+
+function unwrap(schema: unknown): Record<string, unknown> | null {
+  let s = schema as { shape?: Record<string, unknown>; def?: { innerType?: unknown } } | undefined;
+  for (let i = 0; s && i < 4; i++) {
+    if (s.shape) return s.shape;
+    s = s.def?.innerType as typeof s;
+  }
+  return null;
+}
+
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = raw;
+  for (const part of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[part];
+  }
+  return v;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return '(missing)';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? '(an array)' : '(a table)';
+  return String(v);
+}

@@ -1,0 +1,51 @@
+// The config file's schema: every key, its default and what is allowed. One TOML file
+// (/etc/kith/config.toml on the device, DESIGN §2); unknown keys are errors so a typo never
+// silently falls back to a default.
+import { isAbsolute } from 'node:path';
+import { z } from 'zod';
+import { displayNameProblem } from '../wire/card.js';
+
+const absolutePath = z
+  .string()
+  .min(1)
+  .refine((p) => isAbsolute(p), { message: 'must be an absolute path' })
+  .refine((p) => !p.includes('\0'), { message: 'must not contain a NUL byte' });
+
+const displayName = z.string().superRefine((name, ctx) => {
+  const problem = displayNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const configSchema = z.strictObject({
+  device: z
+    .strictObject({
+      /** The name on this device's contact card. */
+      name: displayName.default('Kith'),
+    })
+    .prefault({}),
+  paths: z
+    .strictObject({
+      /** Database and storage key; systemd's StateDirectory. */
+      data_dir: absolutePath.default('/var/lib/kith'),
+      /** Control socket; systemd's RuntimeDirectory. */
+      runtime_dir: absolutePath.default('/run/kith'),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(logLevels).default('info'),
+    })
+    .prefault({}),
+  service: z
+    .strictObject({
+      /** How long a clean stop may take before the process exits anyway. */
+      stop_timeout_ms: z.int().min(500).max(60_000).default(5_000),
+      /** Event-loop delay above which the health check fails and the watchdog is starved. */
+      max_event_loop_delay_ms: z.int().min(50).max(60_000).default(2_000),
+    })
+    .prefault({}),
+});
+
+export type Config = z.output<typeof configSchema>;
