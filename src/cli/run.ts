@@ -1,0 +1,48 @@
+// `kith run`: the service itself (what systemd starts), and `kith dev`: the same on a development
+// data directory in the checkout, for `npm start`.
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { runUntilSignal } from '../main.js';
+import { SOCKET_FILE } from '../service/control-protocol.js';
+
+interface RunOpts {
+  config?: string;
+  dataDir?: string;
+  runtimeDir?: string;
+}
+
+export function runCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run the Kith service in the foreground (systemd starts it this way)')
+    .option('--data-dir <dir>', 'database and storage key directory (default: paths.data_dir, /var/lib/kith)')
+    .option('--runtime-dir <dir>', 'control socket directory (default: paths.runtime_dir, /run/kith)')
+    .action(async (_opts: RunOpts, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<RunOpts>();
+      process.exitCode = await runUntilSignal({
+        path: opts.config,
+        dataDir: opts.dataDir,
+        runtimeDir: opts.runtimeDir,
+      });
+    });
+
+  program
+    .command('dev', { hidden: true })
+    .description('run a development service on ./.kith-dev (what `npm start` does)')
+    .action(async (_opts: RunOpts, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<RunOpts>();
+      const dataDir = resolve('.kith-dev');
+      const runtimeDir = join(dataDir, 'run');
+      process.stderr.write(
+        [
+          `Kith development service on ${dataDir} (Ctrl-C stops it).`,
+          'Talk to it from another terminal in this directory:',
+          `  export KITH_SOCKET=${join(runtimeDir, SOCKET_FILE)}`,
+          '  npx kith status',
+          '  npx kith card export',
+          '',
+        ].join('\n'),
+      );
+      process.exitCode = await runUntilSignal({ path: opts.config, dataDir, runtimeDir });
+    });
+}

@@ -1,0 +1,205 @@
+// The composition root (DESIGN §1): reads the config, builds every part, starts them in order
+// and stops them in reverse. Nothing below this file knows about processes, signals or systemd.
+//
+// Timers of the service (every one is listed here):
+//   health check + WATCHDOG=1   every WATCHDOG_USEC/2 under systemd, else every 15 s (service/watchdog.ts)
+//   durable health write        every 10 min (service/health.ts ALIVE_WRITE_INTERVAL_MS)
+//   stop bound                  config service.stop_timeout_ms, then the process exits anyway
+//   control connection idle     60 s (service/control-server.ts); client request 10 s (cli/control-client.ts)
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Logger, pino } from 'pino';
+import { type LoadOptions, loadConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { errorMessage, isKithError, KithError } from './errors.js';
+import { createCommands } from './service/commands.js';
+import { SOCKET_FILE } from './service/control-protocol.js';
+import { ControlServer } from './service/control-server.js';
+import { Health } from './service/health.js';
+import { createNotifier } from './service/notify.js';
+import { startWatchdog } from './service/watchdog.js';
+import { openStore, type Store } from './store/store.js';
+import { VERSION } from './version.js';
+
+const PID_FILE = 'kith.pid';
+
+export interface RunOptions extends LoadOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningService {
+  config: Config;
+  socketPath: string;
+  log: Logger;
+  /** Stops everything, once; later calls return the same promise. */
+  stop(reason: string): Promise<void>;
+}
+
+export async function startService(opts: RunOptions = {}): Promise<RunningService> {
+  const { config, source } = loadConfig(opts);
+  const log = pino({
+    level: config.log.level,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+  const notifier = createNotifier({ env: opts.env ?? process.env, onError: (m) => log.warn(m) });
+  const startedAt = Date.now();
+  const dataDir = config.paths.data_dir;
+  let store: Store;
+  try {
+    store = openStore({ dataDir });
+  } catch (err) {
+    notifier.close();
+    throw isKithError(err, 'STORE_LOCKED') ? lockedError(dataDir) : err;
+  }
+  if (store.created)
+    log.info({ fingerprint: store.identity.fingerprint, ms: Date.now() - startedAt }, 'identity created');
+  writeFileSync(join(dataDir, PID_FILE), `${process.pid}\n`, { mode: 0o644 });
+
+  const previousRunUnclean = readPreviousRun(store, log);
+  store.settings.set('service.running', true);
+  store.settings.set('service.starts', (safeGet(store, 'service.starts', log) ?? 0) + 1);
+  store.settings.set('service.version', VERSION);
+
+  const health = new Health(store, config.service.max_event_loop_delay_ms);
+  const socketPath = join(config.paths.runtime_dir, SOCKET_FILE);
+  let control: ControlServer;
+  try {
+    control = await ControlServer.start({
+      path: socketPath,
+      handlers: createCommands({
+        store,
+        config,
+        configSource: source,
+        version: VERSION,
+        startedAt,
+        now: Date.now,
+        health: () => health.last,
+        previousRunUnclean,
+      }),
+      onInternalError: (cmd, err) => log.error({ cmd, err: errorMessage(err) }, 'control command failed'),
+    });
+  } catch (err) {
+    health.stop();
+    closeStore(store, dataDir);
+    notifier.close();
+    throw err;
+  }
+
+  notifier.ready(readyStatus(store));
+  const watchdog = startWatchdog({
+    health,
+    notifier,
+    readyStatus: () => readyStatus(store),
+    onUnhealthy: (reason) => log.error({ reason }, 'health check failed'),
+  });
+  log.info(
+    {
+      version: VERSION,
+      socket: socketPath,
+      dataDir,
+      config: source ?? 'defaults',
+      watchdogMs: notifier.watchdogIntervalMs,
+    },
+    'kith ready',
+  );
+
+  let stopping: Promise<void> | null = null;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ reason }, 'stopping');
+      notifier.stopping(`stopping: ${reason}`);
+      watchdog.stop();
+      health.stop();
+      await control.close();
+      closeStore(store, dataDir);
+      notifier.close();
+      log.info('stopped');
+    })();
+    return stopping;
+  };
+  return { config, socketPath, log, stop };
+}
+
+function readyStatus(store: Store): string {
+  const n = store.contacts.count();
+  return `ready: ${n} contact${n === 1 ? '' : 's'}, identity ${store.identity.fingerprint.slice(0, 9)}`;
+}
+
+function readPreviousRun(store: Store, log: Logger): boolean {
+  const unclean = safeGet(store, 'service.running', log) === true;
+  if (unclean) {
+    const aliveAt = safeGet(store, 'service.alive_at', log);
+    log.warn(
+      { lastAliveAt: aliveAt ? new Date(aliveAt).toISOString() : null },
+      'previous run did not stop cleanly (crash, kill or power loss)',
+    );
+  }
+  return unclean;
+}
+
+function safeGet<K extends 'service.running' | 'service.starts' | 'service.alive_at'>(
+  store: Store,
+  key: K,
+  log: Logger,
+) {
+  try {
+    return store.settings.get(key);
+  } catch (err) {
+    // A corrupt bookkeeping value must not keep the device from starting; it is rewritten below.
+    log.warn({ key, err: errorMessage(err) }, 'ignoring corrupt setting');
+    return undefined;
+  }
+}
+
+function closeStore(store: Store, dataDir: string): void {
+  try {
+    store.settings.set('service.running', false);
+  } finally {
+    store.close();
+    rmSync(join(dataDir, PID_FILE), { force: true });
+  }
+}
+
+function lockedError(dataDir: string): KithError {
+  let pid = '';
+  try {
+    pid = ` (pid ${readFileSync(join(dataDir, PID_FILE), 'utf8').trim()})`;
+  } catch {
+    // the pid file is informational only
+  }
+  return new KithError(
+    'STORE_LOCKED',
+    `data directory ${dataDir} is in use by another Kith process${pid}; refusing to start a second one`,
+  );
+}
+
+/** `kith run`: starts the service and stops it on SIGTERM/SIGINT within the configured bound. */
+export async function runUntilSignal(opts: RunOptions = {}): Promise<number> {
+  const service = await startService(opts);
+  return new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      const bound = setTimeout(() => {
+        service.log.error(
+          { ms: service.config.service.stop_timeout_ms },
+          'stop took too long; exiting anyway',
+        );
+        // Whatever still holds the event loop would keep the process alive past the bound.
+        process.exit(1);
+      }, service.config.service.stop_timeout_ms);
+      bound.unref();
+      service.stop(signal).then(
+        () => {
+          clearTimeout(bound);
+          resolve(0);
+        },
+        (err) => {
+          service.log.error({ err: errorMessage(err) }, 'stop failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,126 @@
+// What the control socket can be asked (the service side of every `kith` client command).
+// Arguments are validated here, at the edge; results are plain JSON a script can rely on.
+import { z } from 'zod';
+import type { Config } from '../config/schema.js';
+import { toHex } from '../crypto/bytes.js';
+import { KithError } from '../errors.js';
+import type { Contact } from '../store/contacts.js';
+import type { Store } from '../store/store.js';
+import { cardFromText, cardToText, encodeCard, fingerprint } from '../wire/card.js';
+import type { Handler } from './control-server.js';
+import type { HealthReport } from './health.js';
+
+export interface CommandContext {
+  store: Store;
+  config: Config;
+  configSource: string | null;
+  version: string;
+  startedAt: number;
+  now: () => number;
+  health: () => HealthReport;
+  /** Whether the previous run ended without a clean stop (crash, kill, power loss). */
+  previousRunUnclean: boolean;
+}
+
+const queryArgs = z.strictObject({ query: z.string().min(1).max(200) });
+const cardArgs = z.strictObject({ text: z.string().min(1).max(4096) });
+const importArgs = z.strictObject({
+  text: z.string().min(1).max(4096),
+  name: z.string().min(1).max(200).optional(),
+});
+
+function parseArgs<T>(schema: z.ZodType<T>, args: Record<string, unknown>): T {
+  const r = schema.safeParse(args);
+  if (!r.success) {
+    const detail = r.error.issues.map((i) => `${i.path.join('.') || 'args'}: ${i.message}`).join('; ');
+    throw new KithError('CONTROL_BAD_REQUEST', `bad arguments: ${detail}`);
+  }
+  return r.data;
+}
+
+export function contactJson(c: Contact) {
+  return {
+    id: c.id,
+    name: c.name,
+    cardName: c.cardName,
+    fingerprint: c.fingerprint,
+    ed25519Public: toHex(c.ed25519Public),
+    x25519Public: toHex(c.x25519Public),
+    verified: c.verified,
+    paired: c.hasPsk,
+    addedAt: new Date(c.addedAt).toISOString(),
+  };
+}
+
+export function createCommands(ctx: CommandContext): Record<string, Handler> {
+  const { store } = ctx;
+  return {
+    status: () => {
+      const { contacts, corrupt } = store.contacts.list();
+      return {
+        version: ctx.version,
+        pid: process.pid,
+        startedAt: new Date(ctx.startedAt).toISOString(),
+        uptimeSeconds: Math.floor((ctx.now() - ctx.startedAt) / 1000),
+        identity: {
+          name: ctx.config.device.name,
+          fingerprint: store.identity.fingerprint,
+          ed25519Public: toHex(store.identity.ed25519.publicKey),
+          createdAt: new Date(store.identity.createdAt).toISOString(),
+        },
+        store: {
+          dataDir: store.dataDir,
+          schemaVersion: store.schemaVersion(),
+          contacts: contacts.length,
+          corruptContacts: corrupt.length,
+        },
+        health: ctx.health(),
+        previousRunUnclean: ctx.previousRunUnclean,
+        config: ctx.configSource ?? 'built-in defaults',
+      };
+    },
+    'contacts.list': () => {
+      const { contacts, corrupt } = store.contacts.list();
+      return { contacts: contacts.map(contactJson), corruptIds: corrupt };
+    },
+    'contacts.show': (args) => contactJson(store.contacts.find(parseArgs(queryArgs, args).query)),
+    'contacts.remove': (args) => {
+      const contact = store.contacts.find(parseArgs(queryArgs, args).query);
+      store.contacts.remove(contact.id);
+      return contactJson(contact);
+    },
+    'card.export': () => {
+      const { identity } = store;
+      const bytes = encodeCard(
+        {
+          name: ctx.config.device.name,
+          ed25519Public: identity.ed25519.publicKey,
+          x25519Public: identity.x25519.publicKey,
+        },
+        identity.ed25519.secretKey,
+      );
+      return { name: ctx.config.device.name, fingerprint: identity.fingerprint, text: cardToText(bytes) };
+    },
+    'card.inspect': (args) => {
+      const card = cardFromText(parseArgs(cardArgs, args).text);
+      const existing = store.contacts.findByKey(card.ed25519Public);
+      return {
+        name: card.name,
+        fingerprint: fingerprint(card.ed25519Public),
+        self: isSelf(card.ed25519Public),
+        existingContact: existing?.name ?? null,
+      };
+    },
+    'card.import': (args) => {
+      const { text, name } = parseArgs(importArgs, args);
+      const card = cardFromText(text);
+      if (isSelf(card.ed25519Public))
+        throw new KithError('CONTACT_IS_SELF', 'that card is this device’s own card');
+      return contactJson(store.contacts.add(card, { name }));
+    },
+  };
+
+  function isSelf(ed25519Public: Uint8Array): boolean {
+    return toHex(ed25519Public) === toHex(store.identity.ed25519.publicKey);
+  }
+}

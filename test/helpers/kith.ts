@@ -1,0 +1,143 @@
+// Runs the compiled `kith` as a real process, the way a person or systemd would: `startKith` for
+// the service, `kith` for one client command. Every wait is bounded.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const KITH_ENTRY = resolve('dist/src/cli/main.js');
+
+export interface KithResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one `kith` command to completion (bounded), optionally feeding stdin. */
+export function kith(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Promise<KithResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [KITH_ENTRY, ...args], {
+      env: { ...cleanEnv(), ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(`kith ${args.join(' ')} did not finish in time\nstdout: ${stdout}\nstderr: ${stderr}`),
+      );
+    }, opts.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+export interface RunningKith {
+  proc: ChildProcess;
+  socket: string;
+  dataDir: string;
+  /** Every JSON log line so far. */
+  logs: Record<string, unknown>[];
+  stderr: () => string;
+  /** Resolves with the exit code and signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends SIGTERM and waits (bounded) for the exit. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `kith run` and resolves once it logs "kith ready" (or rejects if it exits first). */
+export function startKith(
+  dir: string,
+  opts: { env?: NodeJS.ProcessEnv; args?: string[]; timeoutMs?: number } = {},
+): Promise<RunningKith> {
+  const dataDir = join(dir, 'data');
+  const runtimeDir = join(dir, 'run');
+  const proc = spawn(
+    process.execPath,
+    [KITH_ENTRY, 'run', '--data-dir', dataDir, '--runtime-dir', runtimeDir, ...(opts.args ?? [])],
+    { env: { ...cleanEnv(), ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  proc.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    proc.on('exit', (code, signal) => res({ code, signal })),
+  );
+  const running: RunningKith = {
+    proc,
+    socket: join(runtimeDir, 'control.sock'),
+    dataDir,
+    logs,
+    stderr: () => stderr,
+    exited,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return withTimeout(exited, 15_000, 'kith run did not stop after SIGTERM');
+    },
+  };
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      rej(new Error(`kith run not ready in time; stderr: ${stderr}`));
+    }, opts.timeoutMs ?? 20_000);
+    createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        entry = { msg: line, unparsed: true };
+      }
+      logs.push(entry);
+      if (entry.msg === 'kith ready') {
+        clearTimeout(timer);
+        res(running);
+      }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      rej(new Error(`kith run exited (code ${code}, signal ${signal}) before ready; stderr: ${stderr}`));
+    });
+  });
+}
+
+/** The environment without anything that would point `kith` at a real system service. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NOTIFY_SOCKET;
+  delete env.WATCHDOG_USEC;
+  delete env.WATCHDOG_PID;
+  delete env.KITH_SOCKET;
+  return env;
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(message)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        res(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        rej(e);
+      },
+    );
+  });
+}
