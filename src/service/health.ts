@@ -48,10 +48,10 @@ export class Health {
     const now = this.#now();
     const delayMs = Math.round(this.#histogram.max / 1e6);
     this.#histogram.reset();
-    let reason: string | null = null;
-    if (delayMs > this.#maxDelayMs)
-      reason = `event loop stalled for ${delayMs} ms (limit ${this.#maxDelayMs} ms)`;
-    else reason = this.#probeDatabase(now);
+    const reason =
+      delayMs > this.#maxDelayMs
+        ? `event loop stalled for ${delayMs} ms (limit ${this.#maxDelayMs} ms)`
+        : this.#probeDatabase(now);
     this.#last = { ok: reason === null, reason, eventLoopDelayMs: delayMs, checkedAt: now };
     return this.#last;
   }

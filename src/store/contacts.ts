@@ -112,8 +112,7 @@ export class Contacts {
 
   findByKey(ed25519Public: Uint8Array): Contact | null {
     const row = this.#db.prepare('SELECT * FROM contacts WHERE ed25519_public = ?').get(ed25519Public) as
-      | ContactRow
-      | undefined;
+      ContactRow | undefined;
     return row ? checked(row) : null;
   }
 
@@ -123,8 +122,7 @@ export class Contacts {
    */
   find(query: string): Contact {
     const byName = this.#db.prepare('SELECT * FROM contacts WHERE name = ?').get(query) as
-      | ContactRow
-      | undefined;
+      ContactRow | undefined;
     if (byName) return checked(byName);
     const prefix = query.replace(/\s+/g, '').toLowerCase();
     if (/^[0-9a-f]{4,32}$/.test(prefix)) {

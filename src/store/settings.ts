@@ -30,8 +30,7 @@ export class Settings {
 
   get<K extends SettingKey>(key: K): SettingValue<K> | undefined {
     const row = this.#db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     if (!row) return undefined;
     let parsed: unknown;
     try {

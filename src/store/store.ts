@@ -68,8 +68,7 @@ export function openStore(opts: StoreOptions): Store {
     migrate(db, opts.migrations ?? MIGRATIONS, now);
     const keyPath = join(opts.dataDir, KEY_FILE);
     const vaultRow = db.prepare('SELECT key_check FROM vault WHERE id = 1').get() as
-      | { key_check: Uint8Array }
-      | undefined;
+      { key_check: Uint8Array } | undefined;
     let key = readKeyFile(keyPath);
     if (!key && vaultRow) {
       throw new KithError(

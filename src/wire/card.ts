@@ -43,7 +43,7 @@ export function displayNameProblem(name: string): string | null {
   if (name.length === 0) return 'must not be empty';
   if (name !== name.trim()) return 'must not start or end with spaces';
   if (name !== name.normalize('NFC')) return 'must be in Unicode normal form C';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is rejected
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is rejected
   if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u.test(name)) return 'must not contain control characters';
   if ([...name].length > NAME_MAX_CHARS) return `must be at most ${NAME_MAX_CHARS} characters`;
   if (utf8(name).length > NAME_MAX_BYTES) return `must be at most ${NAME_MAX_BYTES} bytes in UTF-8`;

@@ -109,7 +109,7 @@ export function startKith(
         res(running);
       }
     });
-    exited.then(({ code, signal }) => {
+    void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       rej(new Error(`kith run exited (code ${code}, signal ${signal}) before ready; stderr: ${stderr}`));
     });
