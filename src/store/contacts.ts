@@ -85,7 +85,12 @@ export class Contacts {
         now,
         now,
       );
-    return this.get(Number(info.lastInsertRowid));
+    // Built from the card already verified above rather than read back and verified again.
+    return makeContact(
+      { id: Number(info.lastInsertRowid), name, verified: opts.verified ? 1 : 0, added_at: now },
+      card,
+      opts.psk !== undefined,
+    );
   }
 
   /** All readable contacts by name, and the ids of rows that failed their checks. */
@@ -185,6 +190,14 @@ function fromRow(row: ContactRow): Contact | null {
   ) {
     return null;
   }
+  return makeContact(row, card, row.psk_sealed !== null);
+}
+
+function makeContact(
+  row: Pick<ContactRow, 'id' | 'name' | 'verified' | 'added_at'>,
+  card: SignedCard,
+  hasPsk: boolean,
+): Contact {
   return {
     id: row.id,
     name: row.name,
@@ -193,7 +206,7 @@ function fromRow(row: ContactRow): Contact | null {
     x25519Public: card.x25519Public,
     fingerprint: fingerprint(card.ed25519Public),
     verified: row.verified === 1,
-    hasPsk: row.psk_sealed !== null,
+    hasPsk,
     addedAt: row.added_at,
     card: card.bytes,
   };
