@@ -12,6 +12,10 @@ export const codes = {
   CRYPTO_BAD_INPUT: 'input has the wrong length',
   CRYPTO_AUTH_FAILED: 'ciphertext failed authentication',
   CRYPTO_WEAK_SHARED_SECRET: 'Diffie-Hellman produced an all-zero shared secret',
+  NOISE_BAD_PROTOCOL: 'Noise protocol name is malformed or not supported',
+  NOISE_MISUSE: 'Noise state used out of turn, after it ended, or with the wrong keys',
+  NOISE_BAD_MESSAGE: 'Noise message is too short or too long',
+  NOISE_BAD_NONCE: 'Noise nonce is out of range or used up',
   // wire/card
   CARD_BAD_ENCODING: 'not a Kith contact card',
   CARD_TRUNCATED: 'contact card is truncated',
@@ -44,6 +48,21 @@ export const codes = {
   CONTROL_BAD_REQUEST: 'control request is malformed',
   CONTROL_UNKNOWN_COMMAND: 'control command does not exist',
   CONTROL_TIMEOUT: 'control request timed out',
+  // net/
+  NET_BIND_FAILED: 'UDP socket cannot be bound',
+  NET_BAD_ENDPOINT: 'not a valid HOST:PORT endpoint',
+  // channel/ (the channel itself)
+  CHANNEL_UNKNOWN_PEER: 'no such contact to open a channel with',
+  CHANNEL_NO_ENDPOINT: 'no known address for the contact',
+  CHANNEL_HANDSHAKE_TIMEOUT: 'handshake did not complete in time',
+  CHANNEL_CLOSED: 'channel is closed',
+  CHANNEL_PING_TIMEOUT: 'ping was not answered in time',
+  CHANNEL_DATAGRAM_TOO_LARGE: 'datagram does not fit in one packet',
+  // channel/ (the reliable stream)
+  RELIABLE_BAD_OPTION: 'reliable stream option is out of range',
+  RELIABLE_MESSAGE_TOO_LARGE: 'message is larger than the reliable stream carries',
+  RELIABLE_QUEUE_FULL: 'reliable stream send queue is full',
+  RELIABLE_CLOSED: 'reliable stream is closed',
   // cli/
   CLI_USAGE: 'command line is not valid',
   CLI_ABORTED: 'operation was not confirmed',
