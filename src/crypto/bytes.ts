@@ -60,3 +60,8 @@ export function fromBase64url(text: string): Uint8Array {
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
+
+/** Lexicographic order of two byte strings (negative, zero or positive), for canonical ordering. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
