@@ -1,8 +1,10 @@
 // Runs every benchmark module in sequence (`npm run bench`); each prints JSON lines on stdout.
 // A new bench module exports `run()` and is appended to `benches`.
+import { run as channel } from './channel.js';
 import { run as crypto } from './crypto.js';
+import { run as noise } from './noise.js';
 import { run as store } from './store.js';
 
-const benches: (() => Promise<void>)[] = [crypto, store];
+const benches: (() => Promise<void>)[] = [crypto, store, noise, channel];
 
 for (const bench of benches) await bench();
