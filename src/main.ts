@@ -9,7 +9,13 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
+import { ChannelRouter } from './channel/router.js';
 import { type LoadOptions, loadConfig } from './config/load.js';
+import { systemRng } from './crypto/random.js';
+import { systemClock } from './net/clock.js';
+import { endpointKey } from './net/transport.js';
+import { openUdp, type UdpTransport } from './net/udp.js';
+import { ChannelDirectory } from './service/channels.js';
 import type { Config } from './config/schema.js';
 import { errorMessage, isKithError, KithError } from './errors.js';
 import { createCommands } from './service/commands.js';
@@ -61,6 +67,31 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
   store.settings.set('service.starts', (safeGet(store, 'service.starts', log) ?? 0) + 1);
   store.settings.set('service.version', VERSION);
 
+  let transport: UdpTransport;
+  try {
+    transport = await openUdp({ address: config.network.listen_address, port: config.network.port });
+  } catch (err) {
+    closeStore(store, dataDir);
+    notifier.close();
+    throw err;
+  }
+  const router = new ChannelRouter({
+    transport,
+    clock: systemClock,
+    rng: systemRng,
+    identity: store.identity.x25519,
+    events: {
+      // Calls and messages will consume these; until then they are only visible in the log.
+      onMessage: (peer, message) => log.debug({ peer: peer.slice(0, 8), bytes: message.length }, 'message'),
+      onStreamFailure: (peer, reason, lost) =>
+        log.warn({ peer: peer.slice(0, 8), reason, lost }, 'reliable stream started over'),
+      onDatagram: (peer, datagram) =>
+        log.trace({ peer: peer.slice(0, 8), bytes: datagram.length }, 'datagram'),
+    },
+  });
+  const directory = new ChannelDirectory(store, router, (m) => log.warn(m));
+  directory.refresh();
+
   const health = new Health(store, config.service.max_event_loop_delay_ms);
   const socketPath = join(config.paths.runtime_dir, SOCKET_FILE);
   let control: ControlServer;
@@ -76,11 +107,14 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
         now: Date.now,
         health: () => health.last,
         previousRunUnclean,
+        router,
+        directory,
       }),
       onInternalError: (cmd, err) => log.error({ cmd, err: errorMessage(err) }, 'control command failed'),
     });
   } catch (err) {
     health.stop();
+    router.close();
     closeStore(store, dataDir);
     notifier.close();
     throw err;
@@ -97,6 +131,7 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
     {
       version: VERSION,
       socket: socketPath,
+      udp: endpointKey(transport.local),
       dataDir,
       config: source ?? 'defaults',
       watchdogMs: notifier.watchdogIntervalMs,
@@ -112,6 +147,7 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
       watchdog.stop();
       health.stop();
       await control.close();
+      router.close();
       closeStore(store, dataDir);
       notifier.close();
       log.info('stopped');

@@ -1,5 +1,6 @@
 // `kith contacts list|show|remove`: the people this device can call.
 import type { Command } from 'commander';
+import { KithError } from '../errors.js';
 import { request } from './control-client.js';
 import { fields, table } from './format.js';
 import { confirm } from './prompt.js';
@@ -15,6 +16,7 @@ export interface ContactJson {
   verified: boolean;
   paired: boolean;
   addedAt: string;
+  endpoint: string | null;
 }
 
 export function describeContact(c: ContactJson): string {
@@ -24,6 +26,7 @@ export function describeContact(c: ContactJson): string {
     ['Verified', c.verified ? 'yes, paired in person' : 'no, imported from a card file'],
     ['Ed25519', c.ed25519Public],
     ['X25519', c.x25519Public],
+    ['Endpoint', c.endpoint ?? '(none: set one with `kith contacts set-endpoint`)'],
     ['Added', c.addedAt],
   ]);
 }
@@ -72,6 +75,27 @@ export function contactsCommand(program: Command): void {
         query,
       })) as ContactJson;
       process.stdout.write(opts.json ? `${JSON.stringify(c, null, 2)}\n` : `${describeContact(c)}\n`);
+    });
+
+  contacts
+    .command('set-endpoint')
+    .description('set where a contact can be reached, until the overlay finds contacts by itself')
+    .argument('<contact>', 'contact name, or at least 4 hex digits of its fingerprint')
+    .argument('[endpoint]', 'IPV4:PORT or [IPV6]:PORT (the port `kith status` shows on their device)')
+    .option('--clear', 'forget the endpoint instead')
+    .action(async (query: string, endpoint: string | undefined, opts: { clear?: boolean }, cmd: Command) => {
+      if (!endpoint && !opts.clear) {
+        throw new KithError('CLI_USAGE', 'give an endpoint (HOST:PORT) or --clear');
+      }
+      if (endpoint && opts.clear)
+        throw new KithError('CLI_USAGE', 'give either an endpoint or --clear, not both');
+      const c = (await request(resolveSocket(cmd.optsWithGlobals()), 'contacts.set-endpoint', {
+        query,
+        endpoint: endpoint ?? null,
+      })) as ContactJson;
+      process.stdout.write(
+        c.endpoint ? `${c.name} is reachable at ${c.endpoint}.\n` : `Forgot the endpoint of ${c.name}.\n`,
+      );
     });
 
   contacts

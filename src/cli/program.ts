@@ -7,6 +7,7 @@ import { errorMessage, isKithError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { cardCommand } from './card.js';
 import { contactsCommand } from './contacts.js';
+import { pingCommand } from './ping.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   statusCommand(program);
   contactsCommand(program);
   cardCommand(program);
+  pingCommand(program);
   // Every (sub)command throws instead of exiting, so one place decides exit codes.
   const override = (cmd: Command) => {
     cmd.exitOverride();

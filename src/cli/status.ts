@@ -1,7 +1,7 @@
 // `kith status`: what the running service is, who it is, and whether it is well.
 import type { Command } from 'commander';
 import { request } from './control-client.js';
-import { duration, fields } from './format.js';
+import { duration, fields, table } from './format.js';
 import { resolveSocket } from './socket.js';
 
 interface Status {
@@ -13,6 +13,20 @@ interface Status {
   health: { ok: boolean; reason: string | null; eventLoopDelayMs: number };
   previousRunUnclean: boolean;
   config: string;
+  network: { udp: string };
+  channels: {
+    open: {
+      name: string;
+      endpoint: string | null;
+      state: string;
+      sessionAgeMs: number | null;
+      rttMs: number | null;
+      packetsSent: number;
+      packetsReceived: number;
+      drops: Record<string, number>;
+    }[];
+    drops: Record<string, number>;
+  };
 }
 
 export function statusCommand(program: Command): void {
@@ -43,7 +57,26 @@ export function statusCommand(program: Command): void {
             : `FAILING: ${status.health.reason}`,
         ],
       ];
+      pairs.push(['UDP', status.network.udp]);
+      const drops = Object.entries(status.channels.drops);
+      if (drops.length > 0) pairs.push(['Dropped', drops.map(([reason, n]) => `${reason} ${n}`).join(', ')]);
       if (status.previousRunUnclean) pairs.push(['Note', 'the previous run did not stop cleanly']);
       process.stdout.write(`${fields(pairs)}\n`);
+      if (status.channels.open.length > 0) {
+        const rows = status.channels.open.map((c) => [
+          c.name,
+          c.endpoint ?? '-',
+          c.state,
+          c.sessionAgeMs === null ? '-' : duration(Math.round(c.sessionAgeMs / 1000)),
+          c.rttMs === null ? '-' : `${c.rttMs.toFixed(1)} ms`,
+          `${c.packetsReceived}/${c.packetsSent}`,
+          Object.entries(c.drops)
+            .map(([reason, n]) => `${reason} ${n}`)
+            .join(', ') || '-',
+        ]);
+        process.stdout.write(
+          `\n${table(['CHANNEL', 'ADDRESS', 'STATE', 'AGE', 'RTT', 'IN/OUT', 'DROPS'], rows)}\n`,
+        );
+      }
     });
 }

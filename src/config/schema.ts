@@ -1,6 +1,7 @@
 // The config file's schema: every key, its default and what is allowed. One TOML file
 // (/etc/kith/config.toml on the device, DESIGN §2); unknown keys are errors so a typo never
 // silently falls back to a default.
+import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { displayNameProblem } from '../wire/card.js';
@@ -31,6 +32,17 @@ export const configSchema = z.strictObject({
       data_dir: absolutePath.default('/var/lib/kith'),
       /** Control socket; systemd's RuntimeDirectory. */
       runtime_dir: absolutePath.default('/run/kith'),
+    })
+    .prefault({}),
+  network: z
+    .strictObject({
+      /** Address the UDP socket binds (channels now, the overlay later); 0.0.0.0 = every IPv4 interface. */
+      listen_address: z
+        .string()
+        .refine((a) => isIP(a) !== 0, { message: 'must be an IPv4 or IPv6 address' })
+        .default('0.0.0.0'),
+      /** UDP port; 0 lets the system choose one (tests, several devices on one machine). */
+      port: z.int().min(0).max(65_535).default(4801),
     })
     .prefault({}),
   log: z

@@ -7,6 +7,9 @@ import { KithError } from '../errors.js';
 import type { Contact } from '../store/contacts.js';
 import type { Store } from '../store/store.js';
 import { cardFromText, cardToText, encodeCard, fingerprint } from '../wire/card.js';
+import type { ChannelRouter } from '../channel/router.js';
+import { endpointKey, parseEndpoint } from '../net/transport.js';
+import type { ChannelDirectory } from './channels.js';
 import type { Handler } from './control-server.js';
 import type { HealthReport } from './health.js';
 
@@ -20,10 +23,20 @@ export interface CommandContext {
   health: () => HealthReport;
   /** Whether the previous run ended without a clean stop (crash, kill, power loss). */
   previousRunUnclean: boolean;
+  router: ChannelRouter;
+  directory: ChannelDirectory;
 }
+
+/** How long `kith ping` may take for handshake and round trip together. */
+const PING_BOUND_MS = 8_000;
 
 const queryArgs = z.strictObject({ query: z.string().min(1).max(200) });
 const cardArgs = z.strictObject({ text: z.string().min(1).max(4096) });
+const endpointArgs = z.strictObject({
+  query: z.string().min(1).max(200),
+  endpoint: z.string().max(64).nullable(),
+});
+const pingArgs = z.strictObject({ query: z.string().min(1).max(200) });
 const importArgs = z.strictObject({
   text: z.string().min(1).max(4096),
   name: z.string().min(1).max(200).optional(),
@@ -49,6 +62,7 @@ export function contactJson(c: Contact) {
     verified: c.verified,
     paired: c.hasPsk,
     addedAt: new Date(c.addedAt).toISOString(),
+    endpoint: c.endpoint,
   };
 }
 
@@ -77,7 +91,43 @@ export function createCommands(ctx: CommandContext): Record<string, Handler> {
         health: ctx.health(),
         previousRunUnclean: ctx.previousRunUnclean,
         config: ctx.configSource ?? 'built-in defaults',
+        network: { udp: endpointKey(ctx.router.local) },
+        channels: channelsJson(ctx.router),
       };
+    },
+    'contacts.set-endpoint': (args) => {
+      const { query, endpoint } = parseArgs(endpointArgs, args);
+      const contact = store.contacts.find(query);
+      const parsed = endpoint === null ? null : endpointKey(parseEndpoint(endpoint));
+      store.contacts.setEndpoint(contact.id, parsed);
+      ctx.directory.refresh();
+      return contactJson(store.contacts.get(contact.id));
+    },
+    ping: async (args) => {
+      const contact = store.contacts.find(parseArgs(pingArgs, args).query);
+      const channel = ctx.directory.channelFor(contact);
+      const started = ctx.now();
+      const wasOpen = channel.info().state === 'open';
+      return withBound(
+        (async () => {
+          await channel.connect();
+          const handshakeMs = wasOpen ? null : ctx.now() - started;
+          const rttMs = await channel.ping(PING_BOUND_MS);
+          const info = channel.info();
+          return {
+            name: contact.name,
+            endpoint: info.endpoint ? endpointKey(info.endpoint) : null,
+            handshakeMs,
+            rttMs,
+          };
+        })(),
+        PING_BOUND_MS,
+        () =>
+          new KithError(
+            'CHANNEL_HANDSHAKE_TIMEOUT',
+            `no answer from ${contact.name} within ${PING_BOUND_MS / 1000} s`,
+          ),
+      );
     },
     'contacts.list': () => {
       const { contacts, corrupt } = store.contacts.list();
@@ -87,6 +137,7 @@ export function createCommands(ctx: CommandContext): Record<string, Handler> {
     'contacts.remove': (args) => {
       const contact = store.contacts.find(parseArgs(queryArgs, args).query);
       store.contacts.remove(contact.id);
+      ctx.directory.refresh();
       return contactJson(contact);
     },
     'card.export': () => {
@@ -114,13 +165,35 @@ export function createCommands(ctx: CommandContext): Record<string, Handler> {
     'card.import': (args) => {
       const { text, name } = parseArgs(importArgs, args);
       const card = cardFromText(text);
-      if (isSelf(card.ed25519Public))
+      if (isSelf(card.ed25519Public)) {
         throw new KithError('CONTACT_IS_SELF', 'that card is this device’s own card');
-      return contactJson(store.contacts.add(card, { name }));
+      }
+      const contact = store.contacts.add(card, { name });
+      ctx.directory.refresh();
+      return contactJson(contact);
     },
   };
 
   function isSelf(ed25519Public: Uint8Array): boolean {
     return toHex(ed25519Public) === toHex(store.identity.ed25519.publicKey);
   }
+}
+
+function channelsJson(router: ChannelRouter) {
+  const stats = router.stats();
+  return {
+    open: stats.channels
+      .filter((c) => c.state !== 'idle' || c.packetsReceived > 0)
+      .map((c) => ({ ...c, endpoint: c.endpoint ? endpointKey(c.endpoint) : null })),
+    drops: stats.drops,
+    cookiesSent: stats.cookiesSent,
+  };
+}
+
+function withBound<T>(work: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  return Promise.race([work, bound]).finally(() => clearTimeout(timer));
 }

@@ -26,6 +26,8 @@ export interface Contact {
   hasPsk: boolean;
   addedAt: number;
   card: Uint8Array;
+  /** Where the contact was last reachable ("HOST:PORT"), or null. */
+  endpoint: string | null;
 }
 
 export interface AddOptions {
@@ -43,6 +45,7 @@ interface ContactRow {
   psk_sealed: Uint8Array | null;
   verified: number;
   added_at: number;
+  endpoint: string | null;
 }
 
 export class Contacts {
@@ -87,7 +90,13 @@ export class Contacts {
       );
     // Built from the card already verified above rather than read back and verified again.
     return makeContact(
-      { id: Number(info.lastInsertRowid), name, verified: opts.verified ? 1 : 0, added_at: now },
+      {
+        id: Number(info.lastInsertRowid),
+        name,
+        verified: opts.verified ? 1 : 0,
+        added_at: now,
+        endpoint: null,
+      },
       card,
       opts.psk !== undefined,
     );
@@ -156,6 +165,14 @@ export class Contacts {
       .run(this.#vault.seal(psk, pskContext(contact.ed25519Public)), verified ? 1 : 0, this.#now(), id);
   }
 
+  /** Records where the contact can be reached (validated by the caller), or forgets it (null). */
+  setEndpoint(id: number, endpoint: string | null): void {
+    const info = this.#db
+      .prepare('UPDATE contacts SET endpoint = ?, updated_at = ? WHERE id = ?')
+      .run(endpoint, this.#now(), id);
+    if (info.changes === 0) throw new KithError('CONTACT_NOT_FOUND', `no contact with id ${id}`);
+  }
+
   psk(id: number): Uint8Array | null {
     const contact = this.get(id);
     const row = this.#db.prepare('SELECT psk_sealed FROM contacts WHERE id = ?').get(id) as {
@@ -194,7 +211,7 @@ function fromRow(row: ContactRow): Contact | null {
 }
 
 function makeContact(
-  row: Pick<ContactRow, 'id' | 'name' | 'verified' | 'added_at'>,
+  row: Pick<ContactRow, 'id' | 'name' | 'verified' | 'added_at' | 'endpoint'>,
   card: SignedCard,
   hasPsk: boolean,
 ): Contact {
@@ -209,5 +226,6 @@ function makeContact(
     hasPsk,
     addedAt: row.added_at,
     card: card.bytes,
+    endpoint: row.endpoint,
   };
 }

@@ -50,4 +50,10 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'contact endpoints',
+    // Where a contact was last reachable (HOST:PORT), set by hand until the overlay finds it.
+    sql: `ALTER TABLE contacts ADD COLUMN endpoint TEXT CHECK (endpoint IS NULL OR length(endpoint) <= 64);`,
+  },
 ];

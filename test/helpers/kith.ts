@@ -1,6 +1,7 @@
 // Runs the compiled `kith` as a real process, the way a person or systemd would: `startKith` for
 // the service, `kith` for one client command. Every wait is bounded.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -52,6 +53,8 @@ export interface RunningKith {
   dataDir: string;
   /** Every JSON log line so far. */
   logs: Record<string, unknown>[];
+  /** The UDP endpoint it listens on, as "127.0.0.1:PORT". */
+  udp: string;
   stderr: () => string;
   /** Resolves with the exit code and signal. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -59,16 +62,39 @@ export interface RunningKith {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `kith run` and resolves once it logs "kith ready" (or rejects if it exits first). */
+/** Writes `dir`/kith.toml: UDP on 127.0.0.1, a port the system picks, plus `extra` TOML. */
+export function testConfig(dir: string, extra = ''): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'kith.toml');
+  writeFileSync(path, `${extra}\n[network]\nlisten_address = "127.0.0.1"\nport = 0\n`);
+  return path;
+}
+
+/**
+ * Starts `kith run` and resolves once it logs "kith ready" (or rejects if it exits first). Its
+ * config binds UDP to 127.0.0.1 on a port the system picks (tests send only to loopback), plus
+ * any `config` TOML given.
+ */
 export function startKith(
   dir: string,
-  opts: { env?: NodeJS.ProcessEnv; args?: string[]; timeoutMs?: number } = {},
+  opts: { env?: NodeJS.ProcessEnv; args?: string[]; timeoutMs?: number; config?: string } = {},
 ): Promise<RunningKith> {
   const dataDir = join(dir, 'data');
   const runtimeDir = join(dir, 'run');
+  const configPath = testConfig(dir, opts.config);
   const proc = spawn(
     process.execPath,
-    [KITH_ENTRY, 'run', '--data-dir', dataDir, '--runtime-dir', runtimeDir, ...(opts.args ?? [])],
+    [
+      KITH_ENTRY,
+      'run',
+      '--config',
+      configPath,
+      '--data-dir',
+      dataDir,
+      '--runtime-dir',
+      runtimeDir,
+      ...(opts.args ?? []),
+    ],
     { env: { ...cleanEnv(), ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: Record<string, unknown>[] = [];
@@ -84,6 +110,7 @@ export function startKith(
     socket: join(runtimeDir, 'control.sock'),
     dataDir,
     logs,
+    udp: '',
     stderr: () => stderr,
     exited,
     async stop() {
@@ -105,6 +132,7 @@ export function startKith(
       }
       logs.push(entry);
       if (entry.msg === 'kith ready') {
+        running.udp = String(entry.udp);
         clearTimeout(timer);
         res(running);
       }

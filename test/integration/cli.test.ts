@@ -47,14 +47,9 @@ describe('kith command line', () => {
 
     beforeAll(async () => {
       dir = tmpDir();
-      const config = (name: string) => {
-        const path = join(dir, `${name}.toml`);
-        writeFileSync(path, `[device]\nname = "${name}"\n`);
-        return path;
-      };
       [ada, bo] = await Promise.all([
-        startKith(join(dir, 'ada'), { args: ['--config', config('Ada')] }),
-        startKith(join(dir, 'bo'), { args: ['--config', config('Bo')] }),
+        startKith(join(dir, 'ada'), { config: '[device]\nname = "Ada"' }),
+        startKith(join(dir, 'bo'), { config: '[device]\nname = "Bo"' }),
       ]);
     });
     afterAll(async () => {

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.js';
-import { kith, startKith, withTimeout } from '../helpers/kith.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { kith, startKith, testConfig, withTimeout } from '../helpers/kith.js';
 import { hasCommand, needs } from '../helpers/needs.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -68,7 +69,7 @@ describe('kith run', () => {
     expect(status).toMatchObject({
       pid: service.proc.pid,
       identity: { name: 'Kith', fingerprint: expect.stringMatching(/^([0-9a-f]{4} ){7}[0-9a-f]{4}$/) },
-      store: { dataDir: service.dataDir, schemaVersion: 1, contacts: 0, corruptContacts: 0 },
+      store: { dataDir: service.dataDir, schemaVersion: MIGRATIONS.length, contacts: 0, corruptContacts: 0 },
       health: { ok: true, reason: null },
       previousRunUnclean: false,
     });
@@ -114,13 +115,30 @@ describe('kith run', () => {
   it('refuses a second instance on the same data directory without touching it', async () => {
     const dir = tmpDir();
     const first = await startKith(dir);
-    const second = await kith(['run', '--data-dir', first.dataDir, '--runtime-dir', join(dir, 'run2')]);
+    const config = testConfig(join(dir, 'others'));
+    const second = await kith([
+      'run',
+      '--config',
+      config,
+      '--data-dir',
+      first.dataDir,
+      '--runtime-dir',
+      join(dir, 'run2'),
+    ]);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain(
       `kith: data directory ${first.dataDir} is in use by another Kith process (pid ${first.proc.pid}); refusing to start a second one`,
     );
     // A second instance on another data directory but the same socket is refused too.
-    const third = await kith(['run', '--data-dir', join(dir, 'other'), '--runtime-dir', join(dir, 'run')]);
+    const third = await kith([
+      'run',
+      '--config',
+      config,
+      '--data-dir',
+      join(dir, 'other'),
+      '--runtime-dir',
+      join(dir, 'run'),
+    ]);
     expect(third.code).toBe(1);
     expect(third.stderr).toContain('is serving');
     // The first is unharmed.

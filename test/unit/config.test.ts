@@ -28,6 +28,7 @@ describe('config', () => {
     expect(config).toEqual({
       device: { name: 'Kith' },
       paths: { data_dir: '/var/lib/kith', runtime_dir: '/run/kith' },
+      network: { listen_address: '0.0.0.0', port: 4801 },
       log: { level: 'info' },
       service: { stop_timeout_ms: 5000, max_event_loop_delay_ms: 2000 },
     });
@@ -40,6 +41,9 @@ name = "Ada’s Kith"
 [paths]
 data_dir = "/srv/kith"
 runtime_dir = "/run/k"
+[network]
+listen_address = "::1"
+port = 0
 [log]
 level = "debug"
 [service]
@@ -48,6 +52,7 @@ max_event_loop_delay_ms = 500
 `);
     expect(config.device.name).toBe('Ada’s Kith');
     expect(config.paths).toEqual({ data_dir: '/srv/kith', runtime_dir: '/run/k' });
+    expect(config.network).toEqual({ listen_address: '::1', port: 0 });
     expect(config.log.level).toBe('debug');
     expect(config.service).toEqual({ stop_timeout_ms: 1000, max_event_loop_delay_ms: 500 });
   });
@@ -74,8 +79,14 @@ max_event_loop_delay_ms = 500
     [
       'unknown top-level key',
       'devcie = 1',
-      'unknown key "devcie" in the top level; allowed: device, paths, log, service',
+      'unknown key "devcie" in the top level; allowed: device, paths, network, log, service',
     ],
+    [
+      'address that is not an IP',
+      '[network]\nlisten_address = "localhost"',
+      'network.listen_address = "localhost": must be an IPv4 or IPv6 address',
+    ],
+    ['port out of range', '[network]\nport = 70000', 'network.port = 70000: must be at most 65535'],
     ['unknown key in a table', '[log]\nlevle = "info"', 'unknown key "levle" in [log]; allowed: level'],
     [
       'value outside an enum',
