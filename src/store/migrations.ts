@@ -56,4 +56,28 @@ export const MIGRATIONS: readonly Migration[] = [
     // Where a contact was last reachable (HOST:PORT), set by hand until the overlay finds it.
     sql: `ALTER TABLE contacts ADD COLUMN endpoint TEXT CHECK (endpoint IS NULL OR length(endpoint) <= 64);`,
   },
+  {
+    version: 3,
+    name: 'call history',
+    // A call names its contact by Ed25519 public key, not by contacts.id: the history outlives a
+    // contact's removal and joins up again when the same card is imported later.
+    sql: `
+      CREATE TABLE calls (
+        id INTEGER PRIMARY KEY,
+        call_id BLOB NOT NULL UNIQUE CHECK (length(call_id) = 16),
+        contact_key BLOB NOT NULL CHECK (length(contact_key) = 32),
+        direction TEXT NOT NULL CHECK (direction IN ('outgoing', 'incoming')),
+        started_at INTEGER NOT NULL,
+        answered_at INTEGER,
+        ended_at INTEGER NOT NULL,
+        end_reason TEXT NOT NULL CHECK (end_reason IN ('hangup-local', 'hangup-remote', 'rejected',
+          'busy', 'no-answer', 'unreachable', 'connection-lost', 'error')),
+        metrics TEXT CHECK (metrics IS NULL OR json_valid(metrics)),
+        CHECK (started_at <= ended_at),
+        CHECK (answered_at IS NULL OR (started_at <= answered_at AND answered_at <= ended_at))
+      ) STRICT;
+
+      CREATE INDEX calls_by_start ON calls (started_at);
+    `,
+  },
 ];

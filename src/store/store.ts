@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Rng, systemRng } from '../crypto/random.js';
 import { KithError } from '../errors.js';
+import { Calls } from './calls.js';
 import { Contacts } from './contacts.js';
 import { type Db, openDatabase } from './database.js';
 import { createIdentity, type Identity, loadIdentity } from './identity.js';
@@ -28,6 +29,7 @@ export class Store {
   readonly db: Db;
   readonly identity: Identity;
   readonly contacts: Contacts;
+  readonly calls: Calls;
   readonly settings: Settings;
   readonly dataDir: string;
   /** True when this open created the identity (first start). */
@@ -46,6 +48,7 @@ export class Store {
     this.identity = identity;
     this.created = created;
     this.contacts = new Contacts(db, vault, now);
+    this.calls = new Calls(db);
     this.settings = new Settings(db, now);
   }
 

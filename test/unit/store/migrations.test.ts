@@ -39,6 +39,13 @@ const seeds: Record<number, (db: Db) => void> = {
   2: (db) => {
     db.prepare("UPDATE contacts SET endpoint = '127.0.0.1:4801' WHERE name = 'Seeded'").run();
   },
+  3: (db) => {
+    db.prepare(
+      `INSERT INTO calls (call_id, contact_key, direction, started_at, answered_at, ended_at, end_reason, metrics)
+       SELECT ?, ed25519_public, 'outgoing', 1000, 3000, 60000, 'hangup-local', '{"mos":4.2}'
+       FROM contacts WHERE name = 'Seeded'`,
+    ).run(new Uint8Array(16).fill(3));
+  },
 };
 
 describe('migrations', () => {
