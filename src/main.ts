@@ -15,6 +15,9 @@ import { systemRng } from './crypto/random.js';
 import { systemClock } from './net/clock.js';
 import { endpointKey } from './net/transport.js';
 import { openUdp, type UdpTransport } from './net/udp.js';
+import { toHex } from './crypto/bytes.js';
+import { alsaAudio, simAudio } from './service/audio-devices.js';
+import { CallService } from './service/calls.js';
 import { ChannelDirectory } from './service/channels.js';
 import type { Config } from './config/schema.js';
 import { errorMessage, isKithError, KithError } from './errors.js';
@@ -81,16 +84,40 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
     rng: systemRng,
     identity: store.identity.x25519,
     events: {
-      // Calls and messages will consume these; until then they are only visible in the log.
-      onMessage: (peer, message) => log.debug({ peer: peer.slice(0, 8), bytes: message.length }, 'message'),
+      onMessage: (peer, message) => calls.handleMessage(peer, message),
+      onDatagram: (peer, datagram) => calls.handleDatagram(peer, datagram),
       onStreamFailure: (peer, reason, lost) =>
         log.warn({ peer: peer.slice(0, 8), reason, lost }, 'reliable stream started over'),
-      onDatagram: (peer, datagram) =>
-        log.trace({ peer: peer.slice(0, 8), bytes: datagram.length }, 'datagram'),
     },
   });
   const directory = new ChannelDirectory(store, router, (m) => log.warn(m));
   directory.refresh();
+  const calls = new CallService({
+    clock: systemClock,
+    rng: systemRng,
+    selfId: toHex(store.identity.ed25519.publicKey),
+    router,
+    audio:
+      config.audio.driver === 'sim'
+        ? simAudio({
+            clock: systemClock,
+            inputFile: config.audio.sim_input,
+            outputFile: config.audio.sim_output,
+          })
+        : alsaAudio({
+            captureDevice: config.audio.capture_device,
+            playbackDevice: config.audio.playback_device,
+          }),
+    capabilities: {
+      sampleRates: [...new Set(config.audio.sample_rates)].sort((a, b) => a - b),
+      frameMs: 20,
+      maxBitrate: config.audio.max_bitrate,
+      redundancy: 2,
+    },
+    complexity: config.audio.complexity,
+    record: (record) => store.calls.record(record),
+    log,
+  });
 
   const health = new Health(store, config.service.max_event_loop_delay_ms);
   const socketPath = join(config.paths.runtime_dir, SOCKET_FILE);
@@ -109,6 +136,7 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
         previousRunUnclean,
         router,
         directory,
+        calls,
       }),
       onInternalError: (cmd, err) => log.error({ cmd, err: errorMessage(err) }, 'control command failed'),
     });
@@ -147,6 +175,7 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
       watchdog.stop();
       health.stop();
       await control.close();
+      calls.close();
       router.close();
       closeStore(store, dataDir);
       notifier.close();

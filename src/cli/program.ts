@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage, isKithError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { callCommands } from './call.js';
 import { cardCommand } from './card.js';
 import { contactsCommand } from './contacts.js';
 import { pingCommand } from './ping.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   contactsCommand(program);
   cardCommand(program);
   pingCommand(program);
+  callCommands(program);
   // Every (sub)command throws instead of exiting, so one place decides exit codes.
   const override = (cmd: Command) => {
     cmd.exitOverride();

@@ -9,6 +9,8 @@ interface RunOpts {
   config?: string;
   dataDir?: string;
   runtimeDir?: string;
+  audioIn?: string;
+  audioOut?: string;
 }
 
 export function runCommand(program: Command): void {
@@ -17,12 +19,16 @@ export function runCommand(program: Command): void {
     .description('run the Kith service in the foreground (systemd starts it this way)')
     .option('--data-dir <dir>', 'database and storage key directory (default: paths.data_dir, /var/lib/kith)')
     .option('--runtime-dir <dir>', 'control socket directory (default: paths.runtime_dir, /run/kith)')
+    .option('--audio-in <file.wav>', 'sim audio: this WAV file is the microphone during calls')
+    .option('--audio-out <file.wav>', 'sim audio: write what the other side says to this WAV file')
     .action(async (_opts: RunOpts, cmd: Command) => {
       const opts = cmd.optsWithGlobals<RunOpts>();
       process.exitCode = await runUntilSignal({
         path: opts.config,
         dataDir: opts.dataDir,
         runtimeDir: opts.runtimeDir,
+        audioIn: opts.audioIn,
+        audioOut: opts.audioOut,
       });
     });
 
@@ -43,6 +49,12 @@ export function runCommand(program: Command): void {
           '',
         ].join('\n'),
       );
-      process.exitCode = await runUntilSignal({ path: opts.config, dataDir, runtimeDir });
+      // A laptop has no headset: calls use the sim audio (a tone in, the peer's voice to a file).
+      process.exitCode = await runUntilSignal({
+        path: opts.config,
+        dataDir,
+        runtimeDir,
+        audioOut: join(dataDir, 'received.wav'),
+      });
     });
 }

@@ -1,5 +1,6 @@
 // `kith status`: what the running service is, who it is, and whether it is well.
 import type { Command } from 'commander';
+import { describeCall } from './call.js';
 import { request } from './control-client.js';
 import { duration, fields, table } from './format.js';
 import { resolveSocket } from './socket.js';
@@ -14,6 +15,7 @@ interface Status {
   previousRunUnclean: boolean;
   config: string;
   network: { udp: string };
+  call: Parameters<typeof describeCall>[0];
   channels: {
     open: {
       name: string;
@@ -58,6 +60,7 @@ export function statusCommand(program: Command): void {
         ],
       ];
       pairs.push(['UDP', status.network.udp]);
+      pairs.push(['Call', describeCall(status.call)]);
       const drops = Object.entries(status.channels.drops);
       if (drops.length > 0) pairs.push(['Dropped', drops.map(([reason, n]) => `${reason} ${n}`).join(', ')]);
       if (status.previousRunUnclean) pairs.push(['Note', 'the previous run did not stop cleanly']);

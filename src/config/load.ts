@@ -14,6 +14,9 @@ export interface LoadOptions {
   path?: string | undefined;
   dataDir?: string | undefined;
   runtimeDir?: string | undefined;
+  /** `--audio-in` / `--audio-out`: the sim audio driver with these WAV files. */
+  audioIn?: string | undefined;
+  audioOut?: string | undefined;
 }
 
 export interface LoadedConfig {
@@ -39,6 +42,11 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   // Command-line paths win over the file; they are resolved against the working directory.
   if (opts.dataDir !== undefined) config.paths.data_dir = resolve(opts.dataDir);
   if (opts.runtimeDir !== undefined) config.paths.runtime_dir = resolve(opts.runtimeDir);
+  if (opts.audioIn !== undefined || opts.audioOut !== undefined) {
+    config.audio.driver = 'sim';
+    if (opts.audioIn !== undefined) config.audio.sim_input = resolve(opts.audioIn);
+    if (opts.audioOut !== undefined) config.audio.sim_output = resolve(opts.audioOut);
+  }
   return { config, source: text === null ? null : path };
 }
 

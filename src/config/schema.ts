@@ -45,6 +45,28 @@ export const configSchema = z.strictObject({
       port: z.int().min(0).max(65_535).default(4801),
     })
     .prefault({}),
+  audio: z
+    .strictObject({
+      /** "alsa" on a device (the headset); "sim" plays WAV files (laptops, the simulator). */
+      driver: z.enum(['alsa', 'sim']).default('alsa'),
+      /** ALSA PCM names (a bluez-alsa or PipeWire PCM for the headset; the board profile's). */
+      capture_device: z.string().min(1).max(200).default('default'),
+      playback_device: z.string().min(1).max(200).default('default'),
+      /** Sim: a WAV file as the microphone (empty: a 440 Hz tone). */
+      sim_input: z.string().max(4096).default(''),
+      /** Sim: where what the peer said is written as WAV when a call ends (empty: nowhere). */
+      sim_output: z.string().max(4096).default(''),
+      /** Rates this device offers (16000 = HFP wideband; 48000 where the audio path allows). */
+      sample_rates: z
+        .array(z.literal([16_000, 48_000]))
+        .min(1)
+        .default([16_000]),
+      /** Opus complexity, 0-10: the H3 board cannot afford the top of the range (FIELD-NOTES). */
+      complexity: z.int().min(0).max(10).default(5),
+      /** Most bits per second a call may use each way (Opus plus redundancy). */
+      max_bitrate: z.int().min(6_000).max(510_000).default(32_000),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(logLevels).default('info'),

@@ -2,14 +2,15 @@
 // Arguments are validated here, at the edge; results are plain JSON a script can rely on.
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
-import { toHex } from '../crypto/bytes.js';
+import { fromHex, toHex } from '../crypto/bytes.js';
 import { KithError } from '../errors.js';
 import type { Contact } from '../store/contacts.js';
 import type { Store } from '../store/store.js';
 import { cardFromText, cardToText, encodeCard, fingerprint } from '../wire/card.js';
 import type { ChannelRouter } from '../channel/router.js';
 import { endpointKey, parseEndpoint } from '../net/transport.js';
-import type { ChannelDirectory } from './channels.js';
+import type { CallService } from './calls.js';
+import { type ChannelDirectory, peerId } from './channels.js';
 import type { Handler } from './control-server.js';
 import type { HealthReport } from './health.js';
 
@@ -25,6 +26,7 @@ export interface CommandContext {
   previousRunUnclean: boolean;
   router: ChannelRouter;
   directory: ChannelDirectory;
+  calls: CallService;
 }
 
 /** How long `kith ping` may take for handshake and round trip together. */
@@ -37,6 +39,7 @@ const endpointArgs = z.strictObject({
   endpoint: z.string().max(64).nullable(),
 });
 const pingArgs = z.strictObject({ query: z.string().min(1).max(200) });
+const callsArgs = z.strictObject({ limit: z.int().min(1).max(1000).default(20) });
 const importArgs = z.strictObject({
   text: z.string().min(1).max(4096),
   name: z.string().min(1).max(200).optional(),
@@ -93,6 +96,41 @@ export function createCommands(ctx: CommandContext): Record<string, Handler> {
         config: ctx.configSource ?? 'built-in defaults',
         network: { udp: endpointKey(ctx.router.local) },
         channels: channelsJson(ctx.router),
+        call: liveCallJson(),
+      };
+    },
+    'call.start': (args) => {
+      const contact = store.contacts.find(parseArgs(queryArgs, args).query);
+      ctx.calls.call(peerId(contact));
+      return liveCallJson();
+    },
+    'call.answer': () => {
+      ctx.calls.answer();
+      return liveCallJson();
+    },
+    'call.reject': () => {
+      ctx.calls.reject();
+      return liveCallJson();
+    },
+    'call.hangup': () => {
+      ctx.calls.hangup();
+      return liveCallJson();
+    },
+    'calls.list': (args) => {
+      const { calls, corrupt } = store.calls.list({ limit: parseArgs(callsArgs, args).limit });
+      return {
+        calls: calls.map((c) => ({
+          id: toHex(c.id),
+          contact: nameOf(c.peerId),
+          direction: c.direction,
+          startedAt: new Date(c.startedAt).toISOString(),
+          answeredAt: c.answeredAt === null ? null : new Date(c.answeredAt).toISOString(),
+          endedAt: new Date(c.endedAt).toISOString(),
+          durationSeconds: c.answeredAt === null ? 0 : Math.round((c.endedAt - c.answeredAt) / 1000),
+          endReason: c.endReason,
+          metrics: c.metrics,
+        })),
+        corruptIds: corrupt,
       };
     },
     'contacts.set-endpoint': (args) => {
@@ -173,6 +211,33 @@ export function createCommands(ctx: CommandContext): Record<string, Handler> {
       return contactJson(contact);
     },
   };
+
+  /** The contact's local name for a peer id, or the start of the key when it is not a contact. */
+  function nameOf(peer: string): string {
+    try {
+      return store.contacts.findByKey(fromHex(peer))?.name ?? `${peer.slice(0, 8)}…`;
+    } catch {
+      return `${peer.slice(0, 8)}…`;
+    }
+  }
+
+  function liveCallJson() {
+    const live = ctx.calls.live();
+    if (!live.call) return { state: live.state };
+    const c = live.call;
+    return {
+      state: live.state,
+      contact: nameOf(c.peerId),
+      direction: c.direction,
+      peerRinging: c.peerRinging,
+      startedAt: new Date(c.startedAt).toISOString(),
+      answeredAt: c.answeredAt === null ? null : new Date(c.answeredAt).toISOString(),
+      durationSeconds: c.answeredAt === null ? 0 : Math.round((Date.now() - c.answeredAt) / 1000),
+      endReason: c.endReason,
+      sampleRate: c.params?.sampleRate ?? null,
+      metrics: live.metrics,
+    };
+  }
 
   function isSelf(ed25519Public: Uint8Array): boolean {
     return toHex(ed25519Public) === toHex(store.identity.ed25519.publicKey);

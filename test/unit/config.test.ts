@@ -29,6 +29,16 @@ describe('config', () => {
       device: { name: 'Kith' },
       paths: { data_dir: '/var/lib/kith', runtime_dir: '/run/kith' },
       network: { listen_address: '0.0.0.0', port: 4801 },
+      audio: {
+        driver: 'alsa',
+        capture_device: 'default',
+        playback_device: 'default',
+        sim_input: '',
+        sim_output: '',
+        sample_rates: [16000],
+        complexity: 5,
+        max_bitrate: 32000,
+      },
       log: { level: 'info' },
       service: { stop_timeout_ms: 5000, max_event_loop_delay_ms: 2000 },
     });
@@ -79,7 +89,7 @@ max_event_loop_delay_ms = 500
     [
       'unknown top-level key',
       'devcie = 1',
-      'unknown key "devcie" in the top level; allowed: device, paths, network, log, service',
+      'unknown key "devcie" in the top level; allowed: device, paths, network, audio, log, service',
     ],
     [
       'address that is not an IP',
@@ -87,6 +97,13 @@ max_event_loop_delay_ms = 500
       'network.listen_address = "localhost": must be an IPv4 or IPv6 address',
     ],
     ['port out of range', '[network]\nport = 70000', 'network.port = 70000: must be at most 65535'],
+    [
+      'sample rate not offered',
+      '[audio]\nsample_rates = [8000]',
+      'audio.sample_rates.0 = 8000: must be one of 16000, 48000',
+    ],
+    ['complexity out of range', '[audio]\ncomplexity = 11', 'audio.complexity = 11: must be at most 10'],
+    ['unknown audio driver', '[audio]\ndriver = "oss"', 'audio.driver = "oss": must be one of "alsa", "sim"'],
     ['unknown key in a table', '[log]\nlevle = "info"', 'unknown key "levle" in [log]; allowed: level'],
     [
       'value outside an enum',
