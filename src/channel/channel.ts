@@ -111,6 +111,8 @@ interface Pending {
   initiation: Initiation;
   localIndex: number;
   firstAt: number;
+  /** Initiations sent for this handshake so far. */
+  attempts: number;
   cancelRetry: Cancel;
 }
 
@@ -311,10 +313,10 @@ export class Channel {
       this.#failWaiters(new KithError('CHANNEL_NO_ENDPOINT', `no known address for ${this.#peer.name}`));
       return;
     }
-    this.#sendInitiation(this.#ctx.clock.now());
+    this.#sendInitiation(this.#ctx.clock.now(), 0);
   }
 
-  #sendInitiation(firstAt: number): void {
+  #sendInitiation(firstAt: number, attempt: number): void {
     const { clock, timers, rng } = this.#ctx;
     const endpoint = this.#peer.endpoint;
     if (!endpoint) return;
@@ -331,8 +333,11 @@ export class Channel {
     const tag = hintTag(this.#hintKey, epochOf(clock.wallTime(), timers.hintEpochMs));
     const packet = this.#jar.stamp(encodeInitiation(localIndex, tag, initiation.message));
     const jitter = new DataView(rng(2).buffer).getUint16(0) % (timers.rekeyTimeoutJitterMs + 1);
-    const cancelRetry = clock.schedule(timers.rekeyTimeoutMs + jitter, () => this.#retry());
-    this.#pending = { initiation, localIndex, firstAt, cancelRetry };
+    // Someone is waiting for a call to connect: the first retries come sooner than WireGuard's
+    // fixed REKEY_TIMEOUT, doubling up to it, so one lost packet costs a second, not five.
+    const wait = Math.min(timers.rekeyTimeoutMs, timers.firstRetryMs * 2 ** attempt);
+    const cancelRetry = clock.schedule(wait + jitter, () => this.#retry());
+    this.#pending = { initiation, localIndex, firstAt, attempts: attempt + 1, cancelRetry };
     this.#transmit(packet, endpoint);
   }
 
@@ -350,7 +355,7 @@ export class Channel {
       );
       return;
     }
-    this.#sendInitiation(pending.firstAt);
+    this.#sendInitiation(pending.firstAt, pending.attempts);
   }
 
   #cancelPending(): void {

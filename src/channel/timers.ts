@@ -5,7 +5,9 @@
 //                                 on a session this old
 //   REJECT_AFTER_TIME     180 s   a session this old is never used to send or receive again
 //   REKEY_ATTEMPT_TIME     90 s   a handshake that has not completed by then is given up
-//   REKEY_TIMEOUT           5 s   an unanswered initiation is retried after this (+ jitter)
+//   FIRST_RETRY             1 s   the first retry of an unanswered initiation; each later one waits
+//                                 twice as long, up to REKEY_TIMEOUT (+ jitter each time)
+//   REKEY_TIMEOUT           5 s   the longest wait before an unanswered initiation is sent again
 //   REKEY_TIMEOUT_JITTER  333 ms  random extra wait, so two sides do not retry in lockstep
 //   KEEPALIVE_TIMEOUT      10 s   after receiving, send an empty packet if nothing else was sent
 //   (new handshake)        15 s   KEEPALIVE_TIMEOUT + REKEY_TIMEOUT after sending data with nothing
@@ -27,6 +29,7 @@ export interface ChannelTimers {
   rekeyAfterTimeMs: number;
   rejectAfterTimeMs: number;
   rekeyAttemptTimeMs: number;
+  firstRetryMs: number;
   rekeyTimeoutMs: number;
   rekeyTimeoutJitterMs: number;
   keepaliveTimeoutMs: number;
@@ -46,6 +49,7 @@ export const DEFAULT_TIMERS: Readonly<ChannelTimers> = Object.freeze({
   rekeyAfterTimeMs: 120_000,
   rejectAfterTimeMs: 180_000,
   rekeyAttemptTimeMs: 90_000,
+  firstRetryMs: 1_000,
   rekeyTimeoutMs: 5_000,
   rekeyTimeoutJitterMs: 333,
   keepaliveTimeoutMs: 10_000,
