@@ -76,7 +76,12 @@ export type Playout =
    * its delay by a frame before it. Either way `seq` may be played at a later pop (the same seq
    * concealed, then played).
    */
-  | { kind: 'conceal'; seq: number }
+  | {
+      kind: 'conceal';
+      seq: number;
+      /** True when the slot was added to grow the delay (nothing was missed), false when the frame is missing. */
+      inserted: boolean;
+    }
   /** No stream: before the first frame, while the first ones gather, or after the stream stopped. */
   | { kind: 'silence' };
 
@@ -271,20 +276,21 @@ export class JitterBuffer {
     if (frame === undefined) {
       const seq = this.#next & 0xffff;
       this.#counts.concealed += 1;
-      if (this.#frames.size === 0 && delay < target && delay + o.frameMs <= o.maxDelayMs) {
+      const inserted = this.#frames.size === 0 && delay < target && delay + o.frameMs <= o.maxDelayMs;
+      if (inserted) {
         this.#counts.inserted += 1;
       } else {
         this.#pass(Outcome.concealed);
         this.#counts.lost += 1;
       }
       this.#output(delay);
-      return { kind: 'conceal', seq };
+      return { kind: 'conceal', seq, inserted };
     }
     if (frame.quiet && delay < o.minDelayMs) {
       this.#counts.concealed += 1;
       this.#counts.inserted += 1;
       this.#output(delay);
-      return { kind: 'conceal', seq: frame.seq };
+      return { kind: 'conceal', seq: frame.seq, inserted: true };
     }
     if (this.#frames.has(this.#next + 1) && this.#shouldDrop(nowMs, delay, target, frame)) {
       this.#frames.delete(this.#next);

@@ -14,8 +14,10 @@
 //
 // The one-way mouth-to-ear delay is an estimate, the sum of what is known: the capture frame
 // (FRAME_MS), what Opus adds beyond it (OPUS_LOOKAHEAD_MS: libopus documents 26.5 ms of
-// algorithmic delay for 20 ms frames), half the measured round trip, the mean jitter-buffer delay
-// and the playback device's buffer (`playoutDeviceMs`, from the board profile or the sim).
+// algorithmic delay for 20 ms frames), half the smallest round trip seen (the network's transit
+// without queueing: the jitter buffer's delay is measured from the fastest packet, so adding the
+// mean round trip would count the jitter twice), the mean jitter-buffer delay and the playback
+// device's buffer (`playoutDeviceMs`, from the board profile or the sim).
 import type { Cancel, Clock } from '../net/clock.js';
 import { errorMessage, KithError } from '../errors.js';
 import { type AudioIn, type AudioOut, FRAME_MS, type PcmFormat, samplesPerFrame } from '../hal/audio.js';
@@ -85,6 +87,8 @@ export class VoicePipeline {
   readonly #adapter = new LossAdapter();
   readonly #meter = new LossMeter();
   readonly #samples: number;
+  /** One frame of silence, shared: playback only reads what it is given. */
+  readonly #silence: Int16Array;
   /** The last two encoded frames, newest last, for redundancy. */
   #history: VoiceFrame[] = [];
   #seq: number;
@@ -95,16 +99,25 @@ export class VoicePipeline {
   #reportTimer: Cancel | null = null;
   #lastPeerReport: { sentAt: number; receivedAt: number } | null = null;
   #rttMs: number | null = null;
+  #minRttMs: number | null = null;
   #peerLoss = 0;
   #packetsSent = 0;
   #packetsReceived = 0;
   #dropped: Record<string, number> = {};
   #running = false;
   #lastMediaAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Concealed slots since the last played frame, split as the jitter buffer counts them. Until a
+   * frame follows, they are the end of the peer's stream (it hung up, or the call is ending), not
+   * lost speech, and the metrics leave them out, as RFC 3550 counts loss only below the highest
+   * sequence number received.
+   */
+  #trailing = { missed: 0, inserted: 0 };
 
   constructor(o: PipelineOptions) {
     this.#o = o;
     this.#samples = samplesPerFrame(o.format);
+    this.#silence = new Int16Array(this.#samples);
     const { bitrateBps } = this.#adapter.encoding;
     this.#encoder = new VoiceEncoder({ format: o.format, bitrate: bitrateBps, complexity: o.complexity });
     this.#decoder = new VoiceDecoder(o.format);
@@ -170,11 +183,19 @@ export class VoicePipeline {
   }
 
   metrics(): VoiceMetrics {
-    const stats = this.#jitter.stats;
+    const raw = this.#jitter.stats;
+    const { missed, inserted } = this.#trailing;
+    const stats = {
+      ...raw,
+      concealed: raw.concealed - missed - inserted,
+      inserted: raw.inserted - inserted,
+      lost: Math.max(0, raw.lost - missed),
+      lossBursts: Math.max(0, raw.lossBursts - (missed > 0 ? 1 : 0)),
+    };
     const total = this.#meter.total;
     const residual = residualLoss(stats);
     const mouthToEarMs =
-      FRAME_MS + OPUS_LOOKAHEAD_MS + (this.#rttMs ?? 0) / 2 + stats.meanDelayMs + this.#o.playoutDeviceMs;
+      FRAME_MS + OPUS_LOOKAHEAD_MS + (this.#minRttMs ?? 0) / 2 + stats.meanDelayMs + this.#o.playoutDeviceMs;
     const { bitrateBps, redundancy } = this.#adapter.encoding;
     return {
       rttMs: this.#rttMs,
@@ -224,9 +245,14 @@ export class VoicePipeline {
     if (!this.#running) return;
     const playout = this.#jitter.pop(this.#o.clock.now());
     let pcm: Int16Array;
-    if (playout.kind === 'frame') pcm = this.#decoder.decode(playout.payload).pcm;
-    else if (playout.kind === 'conceal') pcm = this.#decoder.conceal();
-    else pcm = new Int16Array(this.#samples);
+    if (playout.kind === 'frame') {
+      pcm = this.#decoder.decode(playout.payload).pcm;
+      this.#trailing = { missed: 0, inserted: 0 };
+    } else if (playout.kind === 'conceal') {
+      pcm = this.#decoder.conceal();
+      if (playout.inserted) this.#trailing.inserted += 1;
+      else this.#trailing.missed += 1;
+    } else pcm = this.#silence;
     this.#o.audioOut.write(pcm);
     this.#slot += 1;
     this.#schedulePlayout();
@@ -268,7 +294,10 @@ export class VoicePipeline {
     const now = this.#o.clock.now();
     this.#lastPeerReport = { sentAt: report.sentAt, receivedAt: now };
     const rtt = roundTripMs(report, Math.floor(now));
-    if (rtt !== null) this.#rttMs = rtt;
+    if (rtt !== null) {
+      this.#rttMs = rtt;
+      this.#minRttMs = Math.min(this.#minRttMs ?? rtt, rtt);
+    }
     this.#peerLoss = report.networkLossPermille / 1000;
     const { bitrateBps } = this.#adapter.report(this.#peerLoss);
     this.#encoder.setBitrate(bitrateBps);
