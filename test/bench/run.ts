@@ -4,7 +4,8 @@ import { run as channel } from './channel.js';
 import { run as crypto } from './crypto.js';
 import { run as noise } from './noise.js';
 import { run as store } from './store.js';
+import { run as voice } from './voice.js';
 
-const benches: (() => Promise<void>)[] = [crypto, store, noise, channel];
+const benches: (() => Promise<void>)[] = [crypto, store, noise, channel, voice];
 
 for (const bench of benches) await bench();

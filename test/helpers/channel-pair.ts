@@ -3,7 +3,7 @@
 import { generateX25519 } from '../../src/crypto/x25519.js';
 import { seededRng, type Rng } from '../../src/crypto/random.js';
 import { utf8 } from '../../src/crypto/bytes.js';
-import type { Peer } from '../../src/channel/channel.js';
+import type { ChannelEvents, Peer } from '../../src/channel/channel.js';
 import { ChannelRouter } from '../../src/channel/router.js';
 import type { ChannelTimers } from '../../src/channel/timers.js';
 import { VirtualClock } from '../../src/sim/virtual-clock.js';
@@ -40,7 +40,9 @@ export function world(
   const rng = seededRng(utf8(`${seed}/test`));
   const pairPsk = new Map<string, Uint8Array>();
   const nodes: Node[] = [];
-  const w: World & { add(name: string, opts?: { wallShiftMs?: number; reuse?: Node }): Node } = {
+  const w: World & {
+    add(name: string, opts?: { wallShiftMs?: number; reuse?: Node; events?: ChannelEvents }): Node;
+  } = {
     clock,
     net,
     rng,
@@ -85,7 +87,7 @@ export function world(
         rng: seededRng(utf8(`${seed}/${name}/rng`)),
         identity: keys,
         timers: opts.timers ?? {},
-        events: {
+        events: addOpts.events ?? {
           onMessage: (peer, m) => push(messages, peer, m),
           onDatagram: (peer, d) => push(datagrams, peer, d),
         },
