@@ -13,10 +13,12 @@ import { ChannelRouter } from './channel/router.js';
 import { type LoadOptions, loadConfig } from './config/load.js';
 import { systemRng } from './crypto/random.js';
 import { systemClock } from './net/clock.js';
-import { endpointKey } from './net/transport.js';
-import { openUdp, type UdpTransport } from './net/udp.js';
+import { type Endpoint, endpointKey } from './net/transport.js';
+import { openUdp } from './net/udp.js';
 import { toHex } from './crypto/bytes.js';
-import { alsaAudio, simAudio } from './service/audio-devices.js';
+import { startDevice, type RunningDevice } from './service/device.js';
+import { deviceApi } from './service/device-api.js';
+import { audioFor, type DeviceHardware, loadBoardFor, openBoardHardware } from './service/hardware.js';
 import { CallService } from './service/calls.js';
 import { ChannelDirectory } from './service/channels.js';
 import type { Config } from './config/schema.js';
@@ -34,96 +36,119 @@ const PID_FILE = 'kith.pid';
 
 export interface RunOptions extends LoadOptions {
   env?: NodeJS.ProcessEnv;
+  /** A logger to use instead of one on stdout (the simulator gives each device its own). */
+  log?: Logger;
+  /**
+   * Device hardware given by the caller (the simulator's sim drivers); otherwise the board named
+   * by the config (`device.board`, or `--board`) decides, and "none" runs without any.
+   */
+  hardware?: DeviceHardware;
 }
 
 export interface RunningService {
   config: Config;
   socketPath: string;
   log: Logger;
+  /** The UDP endpoint channels use. */
+  udp: Endpoint;
+  store: Store;
+  directory: ChannelDirectory;
+  calls: CallService;
+  /** The device UI, when there is hardware (or sim hardware) to show it on. */
+  device: RunningDevice | null;
   /** Stops everything, once; later calls return the same promise. */
   stop(reason: string): Promise<void>;
 }
 
 export async function startService(opts: RunOptions = {}): Promise<RunningService> {
   const { config, source } = loadConfig(opts);
-  const log = pino({
-    level: config.log.level,
-    base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
-  const notifier = createNotifier({ env: opts.env ?? process.env, onError: (m) => log.warn(m) });
-  const startedAt = Date.now();
-  const dataDir = config.paths.data_dir;
-  let store: Store;
+  const log =
+    opts.log ??
+    pino({ level: config.log.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+  // Everything started is undone in reverse order, whether start-up fails half-way or stop() runs.
+  const undo: (() => void | Promise<void>)[] = [];
+  const unwind = async () => {
+    for (const step of undo.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        log.error({ err: errorMessage(err) }, 'stop step failed');
+      }
+    }
+  };
   try {
-    store = openStore({ dataDir });
-  } catch (err) {
-    notifier.close();
-    throw isKithError(err, 'STORE_LOCKED') ? lockedError(dataDir) : err;
-  }
-  if (store.created)
-    log.info({ fingerprint: store.identity.fingerprint, ms: Date.now() - startedAt }, 'identity created');
-  writeFileSync(join(dataDir, PID_FILE), `${process.pid}\n`, { mode: 0o644 });
+    const notifier = createNotifier({ env: opts.env ?? process.env, onError: (m) => log.warn(m) });
+    undo.push(() => notifier.close());
+    const startedAt = Date.now();
+    const dataDir = config.paths.data_dir;
+    let store: Store;
+    try {
+      store = openStore({ dataDir });
+    } catch (err) {
+      throw isKithError(err, 'STORE_LOCKED') ? lockedError(dataDir) : err;
+    }
+    undo.push(() => closeStore(store, dataDir));
+    if (store.created) {
+      log.info({ fingerprint: store.identity.fingerprint, ms: Date.now() - startedAt }, 'identity created');
+    }
+    writeFileSync(join(dataDir, PID_FILE), `${process.pid}\n`, { mode: 0o644 });
+    const previousRunUnclean = readPreviousRun(store, log);
+    store.settings.set('service.running', true);
+    store.settings.set('service.starts', (safeGet(store, 'service.starts', log) ?? 0) + 1);
+    store.settings.set('service.version', VERSION);
 
-  const previousRunUnclean = readPreviousRun(store, log);
-  store.settings.set('service.running', true);
-  store.settings.set('service.starts', (safeGet(store, 'service.starts', log) ?? 0) + 1);
-  store.settings.set('service.version', VERSION);
+    const board = opts.hardware ? null : loadBoardFor(config);
+    const transport = await openUdp({ address: config.network.listen_address, port: config.network.port });
+    const router = new ChannelRouter({
+      transport,
+      clock: systemClock,
+      rng: systemRng,
+      identity: store.identity.x25519,
+      events: {
+        onMessage: (peer, message) => calls.handleMessage(peer, message),
+        onDatagram: (peer, datagram) => calls.handleDatagram(peer, datagram),
+        onStreamFailure: (peer, reason, lost) =>
+          log.warn({ peer: peer.slice(0, 8), reason, lost }, 'reliable stream started over'),
+      },
+    });
+    undo.push(() => router.close());
+    const directory = new ChannelDirectory(store, router, (m) => log.warn(m));
+    directory.refresh();
+    const calls = new CallService({
+      clock: systemClock,
+      rng: systemRng,
+      selfId: toHex(store.identity.ed25519.publicKey),
+      router,
+      audio: audioFor(config, board),
+      capabilities: {
+        sampleRates: [...new Set(config.audio.sample_rates)].sort((a, b) => a - b),
+        frameMs: 20,
+        maxBitrate: config.audio.max_bitrate,
+        redundancy: 2,
+      },
+      complexity: board?.opusComplexity ?? config.audio.complexity,
+      record: (record) => store.calls.record(record),
+      log,
+    });
+    undo.push(() => calls.close());
 
-  let transport: UdpTransport;
-  try {
-    transport = await openUdp({ address: config.network.listen_address, port: config.network.port });
-  } catch (err) {
-    closeStore(store, dataDir);
-    notifier.close();
-    throw err;
-  }
-  const router = new ChannelRouter({
-    transport,
-    clock: systemClock,
-    rng: systemRng,
-    identity: store.identity.x25519,
-    events: {
-      onMessage: (peer, message) => calls.handleMessage(peer, message),
-      onDatagram: (peer, datagram) => calls.handleDatagram(peer, datagram),
-      onStreamFailure: (peer, reason, lost) =>
-        log.warn({ peer: peer.slice(0, 8), reason, lost }, 'reliable stream started over'),
-    },
-  });
-  const directory = new ChannelDirectory(store, router, (m) => log.warn(m));
-  directory.refresh();
-  const calls = new CallService({
-    clock: systemClock,
-    rng: systemRng,
-    selfId: toHex(store.identity.ed25519.publicKey),
-    router,
-    audio:
-      config.audio.driver === 'sim'
-        ? simAudio({
-            clock: systemClock,
-            inputFile: config.audio.sim_input,
-            outputFile: config.audio.sim_output,
-          })
-        : alsaAudio({
-            captureDevice: config.audio.capture_device,
-            playbackDevice: config.audio.playback_device,
-          }),
-    capabilities: {
-      sampleRates: [...new Set(config.audio.sample_rates)].sort((a, b) => a - b),
-      frameMs: 20,
-      maxBitrate: config.audio.max_bitrate,
-      redundancy: 2,
-    },
-    complexity: config.audio.complexity,
-    record: (record) => store.calls.record(record),
-    log,
-  });
+    const hardware = opts.hardware ?? (board ? openBoardHardware(board) : null);
+    let device: RunningDevice | null = null;
+    if (hardware) {
+      undo.push(() => hardware.close());
+      device = startDevice({
+        clock: systemClock,
+        hardware,
+        api: deviceApi({ store, calls, directory, router, name: config.device.name }),
+        log,
+      });
+      undo.push(() => device?.close());
+    }
 
-  const health = new Health(store, config.service.max_event_loop_delay_ms);
-  const socketPath = join(config.paths.runtime_dir, SOCKET_FILE);
-  let control: ControlServer;
-  try {
-    control = await ControlServer.start({
+    const health = new Health(store, config.service.max_event_loop_delay_ms);
+    undo.push(() => health.stop());
+    const socketPath = join(config.paths.runtime_dir, SOCKET_FILE);
+    const control = await ControlServer.start({
       path: socketPath,
       handlers: createCommands({
         store,
@@ -140,50 +165,44 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
       }),
       onInternalError: (cmd, err) => log.error({ cmd, err: errorMessage(err) }, 'control command failed'),
     });
+    undo.push(() => control.close());
+
+    notifier.ready(readyStatus(store));
+    const watchdog = startWatchdog({
+      health,
+      notifier,
+      readyStatus: () => readyStatus(store),
+      onUnhealthy: (reason) => log.error({ reason }, 'health check failed'),
+    });
+    undo.push(() => watchdog.stop());
+    log.info(
+      {
+        version: VERSION,
+        socket: socketPath,
+        udp: endpointKey(transport.local),
+        dataDir,
+        config: source ?? 'defaults',
+        board: opts.hardware ? 'given' : (board?.name ?? 'none'),
+        watchdogMs: notifier.watchdogIntervalMs,
+      },
+      'kith ready',
+    );
+
+    let stopping: Promise<void> | null = null;
+    const stop = (reason: string): Promise<void> => {
+      stopping ??= (async () => {
+        log.info({ reason }, 'stopping');
+        notifier.stopping(`stopping: ${reason}`);
+        await unwind();
+        log.info('stopped');
+      })();
+      return stopping;
+    };
+    return { config, socketPath, log, udp: transport.local, store, directory, calls, device, stop };
   } catch (err) {
-    health.stop();
-    router.close();
-    closeStore(store, dataDir);
-    notifier.close();
+    await unwind();
     throw err;
   }
-
-  notifier.ready(readyStatus(store));
-  const watchdog = startWatchdog({
-    health,
-    notifier,
-    readyStatus: () => readyStatus(store),
-    onUnhealthy: (reason) => log.error({ reason }, 'health check failed'),
-  });
-  log.info(
-    {
-      version: VERSION,
-      socket: socketPath,
-      udp: endpointKey(transport.local),
-      dataDir,
-      config: source ?? 'defaults',
-      watchdogMs: notifier.watchdogIntervalMs,
-    },
-    'kith ready',
-  );
-
-  let stopping: Promise<void> | null = null;
-  const stop = (reason: string): Promise<void> => {
-    stopping ??= (async () => {
-      log.info({ reason }, 'stopping');
-      notifier.stopping(`stopping: ${reason}`);
-      watchdog.stop();
-      health.stop();
-      await control.close();
-      calls.close();
-      router.close();
-      closeStore(store, dataDir);
-      notifier.close();
-      log.info('stopped');
-    })();
-    return stopping;
-  };
-  return { config, socketPath, log, stop };
 }
 
 function readyStatus(store: Store): string {

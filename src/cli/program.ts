@@ -10,6 +10,7 @@ import { cardCommand } from './card.js';
 import { contactsCommand } from './contacts.js';
 import { pingCommand } from './ping.js';
 import { runCommand } from './run.js';
+import { simCommand } from './sim.js';
 import { statusCommand } from './status.js';
 
 export const EXIT_FAILURE = 1;
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   cardCommand(program);
   pingCommand(program);
   callCommands(program);
+  simCommand(program);
   // Every (sub)command throws instead of exiting, so one place decides exit codes.
   const override = (cmd: Command) => {
     cmd.exitOverride();

@@ -11,6 +11,7 @@ interface RunOpts {
   runtimeDir?: string;
   audioIn?: string;
   audioOut?: string;
+  board?: string;
 }
 
 export function runCommand(program: Command): void {
@@ -21,6 +22,7 @@ export function runCommand(program: Command): void {
     .option('--runtime-dir <dir>', 'control socket directory (default: paths.runtime_dir, /run/kith)')
     .option('--audio-in <file.wav>', 'sim audio: this WAV file is the microphone during calls')
     .option('--audio-out <file.wav>', 'sim audio: write what the other side says to this WAV file')
+    .option('--board <name>', 'board profile: nanopi-neo-air, raspberry-pi, sim, none, or a profile file')
     .action(async (_opts: RunOpts, cmd: Command) => {
       const opts = cmd.optsWithGlobals<RunOpts>();
       process.exitCode = await runUntilSignal({
@@ -29,6 +31,7 @@ export function runCommand(program: Command): void {
         runtimeDir: opts.runtimeDir,
         audioIn: opts.audioIn,
         audioOut: opts.audioOut,
+        board: opts.board,
       });
     });
 

@@ -17,6 +17,8 @@ export interface LoadOptions {
   /** `--audio-in` / `--audio-out`: the sim audio driver with these WAV files. */
   audioIn?: string | undefined;
   audioOut?: string | undefined;
+  /** `--board NAME`: the board profile, over the config's device.board. */
+  board?: string | undefined;
 }
 
 export interface LoadedConfig {
@@ -42,6 +44,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   // Command-line paths win over the file; they are resolved against the working directory.
   if (opts.dataDir !== undefined) config.paths.data_dir = resolve(opts.dataDir);
   if (opts.runtimeDir !== undefined) config.paths.runtime_dir = resolve(opts.runtimeDir);
+  if (opts.board !== undefined) config.device.board = opts.board;
   if (opts.audioIn !== undefined || opts.audioOut !== undefined) {
     config.audio.driver = 'sim';
     if (opts.audioIn !== undefined) config.audio.sim_input = resolve(opts.audioIn);

@@ -24,6 +24,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** The name on this device's contact card. */
       name: displayName.default('Kith'),
+      /**
+       * The board profile (hardware/boards/NAME.json: buttons, LEDs, display, headset) or a path
+       * to one; "none" runs without device hardware (an entry node, a laptop).
+       */
+      board: z.string().min(1).max(4096).default('none'),
     })
     .prefault({}),
   paths: z

@@ -41,6 +41,9 @@ export class CallService {
   readonly #machine: CallMachine;
   #pipeline: { call: MediaCall; voice: VoicePipeline } | null = null;
   #dropped: Record<string, number> = {};
+  readonly #listeners = new Set<() => void>();
+  /** The call that ended last, until the next one starts: what the device shows after a call. */
+  #lastEnded: CallRecord | null = null;
 
   constructor(o: CallServiceOptions) {
     this.#o = o;
@@ -52,11 +55,14 @@ export class CallService {
       send: (peerId, message) => o.router.channel(peerId).send(tagged(ReliableApp.call, message)),
       startMedia: (call) => this.#startMedia(call),
       stopMedia: (call) => this.#stopMedia(call),
-      onStateChange: (snapshot) =>
+      onStateChange: (snapshot) => {
         o.log.info(
           { state: snapshot.state, peer: snapshot.call?.peerId.slice(0, 8), ended: snapshot.call?.endReason },
           'call state',
-        ),
+        );
+        // Listeners (the device UI) run after the machine returns: they may call back into it.
+        if (this.#listeners.size > 0) o.clock.schedule(0, () => this.#notify());
+      },
       onEnded: (record) => this.#record(record),
     });
   }
@@ -91,6 +97,16 @@ export class CallService {
 
   hangup(): void {
     this.#machine.hangup();
+  }
+
+  /** Called after every change of the call's state; returns the function that unsubscribes. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #notify(): void {
+    for (const listener of [...this.#listeners]) listener();
   }
 
   live(): LiveCall {
@@ -154,7 +170,13 @@ export class CallService {
     };
   }
 
+  /** The last call that ended, while no other call is in progress. */
+  lastEnded(): CallRecord | null {
+    return this.#machine.state === 'idle' ? this.#lastEnded : null;
+  }
+
   #record(record: CallRecord): void {
+    this.#lastEnded = record;
     try {
       this.#o.record(record);
     } catch (err) {

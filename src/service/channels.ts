@@ -18,6 +18,7 @@ export class ChannelDirectory {
   readonly #store: Store;
   readonly #router: ChannelRouter;
   readonly #onProblem: (message: string) => void;
+  readonly #listeners = new Set<() => void>();
 
   constructor(store: Store, router: ChannelRouter, onProblem: (message: string) => void) {
     this.#store = store;
@@ -49,6 +50,13 @@ export class ChannelDirectory {
       }
     }
     this.#router.setPeers(peers);
+    for (const listener of [...this.#listeners]) listener();
+  }
+
+  /** Called after every refresh (contacts added, removed or changed). */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   channelFor(contact: Contact) {

@@ -26,7 +26,7 @@ describe('config', () => {
     const { config, source } = load('');
     expect(source).toMatch(/config\.toml$/);
     expect(config).toEqual({
-      device: { name: 'Kith' },
+      device: { name: 'Kith', board: 'none' },
       paths: { data_dir: '/var/lib/kith', runtime_dir: '/run/kith' },
       network: { listen_address: '0.0.0.0', port: 4801 },
       audio: {
