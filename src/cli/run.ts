@@ -1,9 +1,6 @@
-// `kith run`: the service itself (what systemd starts), and `kith dev`: the same on a development
-// data directory in the checkout, for `npm start`.
-import { join, resolve } from 'node:path';
+// `kith run`: the service itself (what systemd starts), in the foreground.
 import type { Command } from 'commander';
 import { runUntilSignal } from '../main.js';
-import { SOCKET_FILE } from '../service/control-protocol.js';
 
 interface RunOpts {
   config?: string;
@@ -32,32 +29,6 @@ export function runCommand(program: Command): void {
         audioIn: opts.audioIn,
         audioOut: opts.audioOut,
         board: opts.board,
-      });
-    });
-
-  program
-    .command('dev', { hidden: true })
-    .description('run a development service on ./.kith-dev (what `npm start` does)')
-    .action(async (_opts: RunOpts, cmd: Command) => {
-      const opts = cmd.optsWithGlobals<RunOpts>();
-      const dataDir = resolve('.kith-dev');
-      const runtimeDir = join(dataDir, 'run');
-      process.stderr.write(
-        [
-          `Kith development service on ${dataDir} (Ctrl-C stops it).`,
-          'Talk to it from another terminal in this directory:',
-          `  export KITH_SOCKET=${join(runtimeDir, SOCKET_FILE)}`,
-          '  npx kith status',
-          '  npx kith card export',
-          '',
-        ].join('\n'),
-      );
-      // A laptop has no headset: calls use the sim audio (a tone in, the peer's voice to a file).
-      process.exitCode = await runUntilSignal({
-        path: opts.config,
-        dataDir,
-        runtimeDir,
-        audioOut: join(dataDir, 'received.wav'),
       });
     });
 }
