@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import type { z } from 'zod';
 import { KithError } from '../errors.js';
+import { explainIssues } from './explain.js';
 import { type Config, configSchema } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/kith/config.toml';
@@ -71,33 +71,12 @@ export function parseText(text: string, path: string): Record<string, unknown> {
 export function validate(raw: unknown, source: string): Config {
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => describeIssue(issue, raw));
+  const lines = explainIssues(result.error.issues, raw, {
+    objectNoun: 'table',
+    listNoun: 'array',
+    allowedKeys,
+  });
   throw new KithError('CONFIG_INVALID', `invalid config in ${source}:\n  ${lines.join('\n  ')}`);
-}
-
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
-  const key = issue.path.join('.');
-  const section = key === '' ? 'the top level' : `[${key}]`;
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} in ${section}; allowed: ${allowedKeys(issue.path).join(', ')}`;
-    case 'invalid_value':
-      return `${key} = ${show(valueAt(raw, issue.path))}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'invalid_type':
-      return `${key} = ${show(valueAt(raw, issue.path))}: must be ${article(issue.expected)}`;
-    case 'too_small':
-      return `${key} = ${show(valueAt(raw, issue.path))}: must be ${issue.origin === 'string' ? `at least ${issue.minimum} characters` : `at least ${issue.minimum}`}`;
-    case 'too_big':
-      return `${key} = ${show(valueAt(raw, issue.path))}: must be ${issue.origin === 'string' ? `at most ${issue.maximum} characters` : `at most ${issue.maximum}`}`;
-    default:
-      return `${key} = ${show(valueAt(raw, issue.path))}: ${issue.message}`;
-  }
-}
-
-function article(expected: string): string {
-  if (expected === 'int') return 'a whole number';
-  if (expected === 'object') return 'a table';
-  return `a ${expected}`;
 }
 
 function allowedKeys(path: PropertyKey[]): string[] {
@@ -118,21 +97,4 @@ function unwrap(schema: unknown): Record<string, unknown> | null {
     s = s.def?.innerType as typeof s;
   }
   return null;
-}
-
-function valueAt(raw: unknown, path: PropertyKey[]): unknown {
-  let v: unknown = raw;
-  for (const part of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[part];
-  }
-  return v;
-}
-
-function show(v: unknown): string {
-  if (v === undefined) return '(missing)';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v instanceof Date) return v.toISOString();
-  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? '(an array)' : '(a table)';
-  return String(v);
 }

@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { explainIssues } from '../config/explain.js';
 import { KithError } from '../errors.js';
 import type { ButtonId } from './buttons.js';
 import { BUTTONS } from './buttons.js';
@@ -248,7 +249,7 @@ export function listBoards(dir = boardsDir()): string[] {
 export function validateBoard(raw: unknown, source: string): Board {
   const result = boardSchema.safeParse(raw);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => describeIssue(issue, raw));
+  const lines = explainIssues(result.error.issues, raw, { objectNoun: 'object', listNoun: 'list' });
   throw new KithError('BOARD_INVALID', `board profile ${source}:\n  ${lines.join('\n  ')}`);
 }
 
@@ -261,43 +262,4 @@ export function keyCodes(
     select: KEY_CODES[buttons.select.key],
     back: KEY_CODES[buttons.back.key],
   };
-}
-
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
-  const key = issue.path.join('.') || '(top level)';
-  const found = show(valueAt(raw, issue.path));
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return `${key}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    case 'invalid_value':
-      return `${key} = ${found}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'invalid_union':
-      return `${key} = ${found}: must be one of ${(issue as { options?: unknown[] }).options?.map((v) => JSON.stringify(v)).join(', ') ?? issue.message}`;
-    case 'invalid_type':
-      return `${key} = ${found}: must be ${EXPECTED[issue.expected] ?? `a ${issue.expected}`}`;
-    case 'too_small':
-      return `${key} = ${found}: must be ${issue.origin === 'array' ? `a list of at least ${issue.minimum}` : issue.origin === 'string' ? `at least ${issue.minimum} characters` : `at least ${issue.minimum}`}`;
-    case 'too_big':
-      return `${key} = ${found}: must be ${issue.origin === 'array' ? `a list of at most ${issue.maximum}` : issue.origin === 'string' ? `at most ${issue.maximum} characters` : `at most ${issue.maximum}`}`;
-    default:
-      return `${key} = ${found}: ${issue.message}`;
-  }
-}
-
-const EXPECTED: Record<string, string> = { int: 'a whole number', array: 'a list', object: 'an object' };
-
-function valueAt(raw: unknown, path: PropertyKey[]): unknown {
-  let v: unknown = raw;
-  for (const part of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[part];
-  }
-  return v;
-}
-
-function show(v: unknown): string {
-  if (v === undefined) return '(missing)';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? '(a list)' : '(an object)';
-  return String(v);
 }
