@@ -62,6 +62,8 @@ export interface RunningService {
 
 export async function startService(opts: RunOptions = {}): Promise<RunningService> {
   const { config, source } = loadConfig(opts);
+  // A bad board name is a config error: found before anything is opened or created.
+  const board = opts.hardware ? null : loadBoardFor(config);
   const log =
     opts.log ??
     pino({ level: config.log.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
@@ -97,7 +99,6 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
     store.settings.set('service.starts', (safeGet(store, 'service.starts', log) ?? 0) + 1);
     store.settings.set('service.version', VERSION);
 
-    const board = opts.hardware ? null : loadBoardFor(config);
     const transport = await openUdp({ address: config.network.listen_address, port: config.network.port });
     const router = new ChannelRouter({
       transport,

@@ -35,10 +35,12 @@ export interface SimHardware extends DeviceHardware {
   leds: SimLeds;
 }
 
-export function simHardware(): SimHardware {
-  const display = new SimDisplay();
-  const buttons = new SimButtons();
-  const leds = new SimLeds();
+/** The three parts as one, closed together (inputs first, so nothing draws on a closed display). */
+function hardwareOf<D extends Display, B extends ButtonInput, L extends Leds>(
+  display: D,
+  buttons: B,
+  leds: L,
+) {
   return {
     display,
     buttons,
@@ -49,6 +51,10 @@ export function simHardware(): SimHardware {
       display.close();
     },
   };
+}
+
+export function simHardware(): SimHardware {
+  return hardwareOf(new SimDisplay(), new SimButtons(), new SimLeds());
 }
 
 /** The board the config names, or null for "none" (no device hardware). */
@@ -78,8 +84,6 @@ export function openBoardHardware(board: Board): DeviceHardware {
   if (board.buttons.driver === 'sim' && board.leds.driver === 'sim' && board.display.driver === 'sim') {
     return simHardware();
   }
-  const buttons = openButtons(board);
-  const leds = openLeds(board);
   const display =
     board.display.driver === 'sim'
       ? new SimDisplay()
@@ -88,16 +92,7 @@ export function openBoardHardware(board: Board): DeviceHardware {
           address: board.display.address,
           rotate180: board.display.rotate_180,
         });
-  return {
-    display,
-    buttons,
-    leds,
-    close: () => {
-      buttons.close();
-      leds.close();
-      display.close();
-    },
-  };
+  return hardwareOf(display, openButtons(board), openLeds(board));
 }
 
 function openButtons(board: Board): ButtonInput {

@@ -155,6 +155,34 @@ describe('kith run', () => {
     });
   });
 
+  it('runs a board whose hardware is missing: each part is reported, the service carries on', async () => {
+    // This machine has no gpio-keys device, no sysfs GPIO for onoff, no /dev/i2c-0.
+    const service = await startKith(tmpDir(), { args: ['--board', 'nanopi-neo-air'] });
+    expect(service.logs.find((l) => l.msg === 'kith ready')?.board).toBe('nanopi-neo-air');
+    await new Promise((r) => setTimeout(r, 500));
+    const failed = service.logs.filter((l) => String(l.msg).endsWith('the device carries on without it'));
+    expect(failed.map((l) => l.part).sort()).toEqual(expect.arrayContaining(['buttons', 'display']));
+    const status = await kith(['-s', service.socket, 'status', '--json']);
+    expect(status.code).toBe(0);
+    expect(await service.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it('refuses an unknown board with the boards there are', async () => {
+    const dir = tmpDir();
+    const res = await kith([
+      'run',
+      '--config',
+      testConfig(dir),
+      '--data-dir',
+      join(dir, 'd'),
+      '--board',
+      'toaster',
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('toaster.json does not exist; known boards: nanopi-neo-air, raspberry-pi, sim');
+    expect(existsSync(join(dir, 'd'))).toBe(false); // refused before anything was created
+  });
+
   it('exits with a clear message and status 78 on an invalid config', async () => {
     const dir = tmpDir();
     const res = await kith(['run', '--config', join(dir, 'missing.toml'), '--data-dir', join(dir, 'd')]);
