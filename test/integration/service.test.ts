@@ -179,7 +179,9 @@ describe('kith run', () => {
       'toaster',
     ]);
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain('toaster.json does not exist; known boards: nanopi-neo-air, raspberry-pi, sim');
+    expect(res.stderr).toContain(
+      'toaster.json does not exist; known boards: nanopi-neo-air, raspberry-pi, sim',
+    );
     expect(existsSync(join(dir, 'd'))).toBe(false); // refused before anything was created
   });
 
