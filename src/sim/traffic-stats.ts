@@ -6,9 +6,17 @@
  * - oversize: larger than MAX_PACKET_BYTES, as a real path MTU would drop it;
  * - partition: the two addresses were partitioned at send or at arrival;
  * - unbound: nothing receives at the destination (never bound, closed, moved away, no handler);
- * - closed: sent from a closed transport.
+ * - closed: sent from a closed transport;
+ * - nat-filtered: refused by a NAT's filtering (RFC 4787 §5), or sent to the NAT's own public
+ *   address from behind it when it does not hairpin (§6);
+ * - nat-no-mapping: sent to a NAT's public port with no live mapping (never made, evicted, or lapsed
+ *   after its idle timeout, §4.3; the NAT's own counts tell the last apart);
+ * - unroutable: sent to a private address behind a NAT from outside that NAT (private addresses are
+ *   not routed across the internet, RFC 1918 §3);
+ * - down: sent from, or arriving at, an address that is down (churn), or a NAT that is down.
  */
-export type DropReason = 'oversize' | 'partition' | 'unbound' | 'closed';
+export type DropReason =
+  'oversize' | 'partition' | 'unbound' | 'closed' | 'nat-filtered' | 'nat-no-mapping' | 'unroutable' | 'down';
 
 export interface TrafficStats {
   /** send() calls. */
@@ -35,7 +43,16 @@ export function emptyStats(): TrafficStats {
     reordered: 0,
     bytesSent: 0,
     bytesDelivered: 0,
-    dropped: { oversize: 0, partition: 0, unbound: 0, closed: 0 },
+    dropped: {
+      oversize: 0,
+      partition: 0,
+      unbound: 0,
+      closed: 0,
+      'nat-filtered': 0,
+      'nat-no-mapping': 0,
+      unroutable: 0,
+      down: 0,
+    },
   };
 }
 

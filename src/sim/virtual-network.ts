@@ -9,11 +9,18 @@
 // path MTU. A receive handler that throws propagates out of the clock's advance(), as an uncaught
 // exception in a socket handler would crash the real process.
 //
-// Every packet takes the same two steps, which is where later models plug in: route() at send time
-// (a NAT rewrites the source to its mapped public endpoint here: endpoint-independent or
-// address/port-dependent mapping, i.e. cone versus symmetric) and arrive() at delivery time (the NAT
-// filters and translates the destination back here: endpoint-independent, address-restricted or
-// port-restricted filtering; churn drops packets to a host that is down here).
+// Every packet takes the same two steps: route() at send time (a NAT rewrites the source to its
+// mapped public endpoint here: endpoint-independent or address/port-dependent mapping, i.e. cone
+// versus symmetric, RFC 4787 §4.1) and arrive() at delivery time (the NAT filters and translates the
+// destination back here: endpoint-independent, address-restricted or port-restricted filtering,
+// RFC 4787 §5; churn drops packets to a host that is down here). The NAT's table itself is nat.ts.
+// Receivers see the translated source, exactly as a real host behind or beyond a NAT would, which is
+// what the overlay's PONG and HELLO_ACK report back as the "observed public endpoint"
+// (docs/overlay-protocol.md "Keepalive").
+//
+// Addresses behind a NAT are private: reachable only from behind the same NAT (a LAN, where packets
+// go direct), never from outside (RFC 1918 §3), so a LAN candidate of a peer elsewhere fails as it
+// would. With no NAT and no host down, the extra cost per packet is two size checks.
 import { isIP } from 'node:net';
 import type { Rng } from '../crypto/random.js';
 import { KithError } from '../errors.js';
@@ -25,12 +32,14 @@ import {
   type Transport,
 } from '../net/transport.js';
 import { checkConditions, Link, type LinkConditions, PERFECT_LINK } from './link.js';
+import { Nat, type NatOptions, type NatStats } from './nat.js';
 import { addStats, type DropReason, emptyStats, type TrafficStats } from './traffic-stats.js';
 import { uniformSource } from './uniform.js';
 import type { VirtualClock } from './virtual-clock.js';
 
 export type { LinkConditions } from './link.js';
 export type { DropReason, TrafficStats } from './traffic-stats.js';
+export { NAT_PRESETS, type NatFiltering, type NatMapping, type NatOptions, type NatStats } from './nat.js';
 
 export interface VirtualNetworkOptions {
   clock: VirtualClock;
@@ -74,6 +83,9 @@ export class VirtualNetwork {
   private readonly links = new Map<string, Link>();
   private readonly partitions = new Set<string>();
   private readonly taps = new Set<DeliveryTap>();
+  private readonly natByPublic = new Map<string, Nat>();
+  private readonly natOfPrivate = new Map<string, Nat>();
+  private readonly down = new Set<string>();
 
   constructor(options: VirtualNetworkOptions) {
     this.clock = options.clock;
@@ -138,6 +150,73 @@ export class VirtualNetwork {
     this.partitions.delete(pairKey(checkAddress(a), checkAddress(b)));
   }
 
+  /**
+   * Puts a NAT with public address `publicAddress` in front of `privateAddresses` (e.g. 10.1.0.2).
+   * Packets between two addresses behind the same NAT go direct (a LAN). Nothing may be bound on the
+   * public address (the NAT owns every port there), and NATs do not chain: the public address must
+   * not itself be behind a NAT. Throws RangeError on any of these, changing nothing.
+   */
+  addNat(publicAddress: string, privateAddresses: string[], options: NatOptions): void {
+    checkAddress(publicAddress);
+    if (this.natByPublic.has(publicAddress))
+      throw new RangeError(`addNat: ${publicAddress} is already a NAT`);
+    if (this.natOfPrivate.has(publicAddress)) {
+      throw new RangeError(`addNat: ${publicAddress} is behind a NAT (NATs in a chain are not modelled)`);
+    }
+    for (const host of this.hosts.values()) {
+      if (host.local.address === publicAddress) {
+        throw new RangeError(`addNat: ${endpointKey(host.local)} is bound on the NAT's public address`);
+      }
+    }
+    for (const address of privateAddresses) this.checkPrivate(address, publicAddress);
+    if (new Set(privateAddresses).size !== privateAddresses.length) {
+      throw new RangeError('addNat: a private address is listed twice');
+    }
+    const nat = new Nat(publicAddress, options, this.random);
+    this.natByPublic.set(publicAddress, nat);
+    for (const address of privateAddresses) this.natOfPrivate.set(address, nat);
+  }
+
+  /**
+   * Moves one more private address behind an existing NAT (for hosts added later, or a device that
+   * changes networks: its mappings in the old NAT lapse by timeout).
+   */
+  placeBehindNat(privateAddress: string, publicAddress: string): void {
+    const nat = this.natByPublic.get(checkAddress(publicAddress));
+    if (nat === undefined) throw new RangeError(`placeBehindNat: no NAT has public address ${publicAddress}`);
+    checkAddress(privateAddress);
+    if (this.natByPublic.has(privateAddress)) {
+      throw new RangeError(`placeBehindNat: ${privateAddress} is a NAT's public address (NATs do not chain)`);
+    }
+    this.natOfPrivate.set(privateAddress, nat);
+  }
+
+  /**
+   * The NAT's mappings alive now and its refusals by reason, for tests and `kith status`-like reports
+   * (a snapshot; counting mappings walks the NAT's table).
+   */
+  natStats(publicAddress: string): NatStats {
+    const nat = this.natByPublic.get(publicAddress);
+    if (nat === undefined) throw new RangeError(`natStats: no NAT has public address ${publicAddress}`);
+    return nat.stats(this.clock.now());
+  }
+
+  /**
+   * Churn: a down address sends nothing and receives nothing (packets in flight to it are dropped at
+   * arrival) until brought up again; its bound transports stay bound (a host that lost power and comes
+   * back with the same address), and its NAT mappings lapse by timeout as usual. A NAT's public
+   * address down passes nothing between its LAN and the outside (the LAN itself still works).
+   */
+  setDown(address: string, down: boolean): void {
+    checkAddress(address);
+    if (down) this.down.add(address);
+    else this.down.delete(address);
+  }
+
+  isDown(address: string): boolean {
+    return this.down.has(address);
+  }
+
   /** Adds a tap that sees every delivered packet; returns the function that removes it. */
   onDeliver(tap: DeliveryTap): () => void {
     // Wrapped so that one function added twice is two taps, each removed by its own remover.
@@ -159,14 +238,42 @@ export class VirtualNetwork {
     return addStats(emptyStats(), link?.stats ?? emptyStats());
   }
 
-  /** The send-time step every packet takes (see the file comment for what plugs in here). */
+  /** The send-time step every packet takes: churn, NAT source translation, then the link. */
   private route(host: Host, packet: Uint8Array, to: Endpoint): void {
-    const from = host.local;
-    const link = this.link(from.address, to.address);
+    const local = host.local;
+    let nat: Nat | undefined;
+    let farNat: Nat | undefined;
+    if (this.natOfPrivate.size > 0) {
+      nat = this.natOfPrivate.get(local.address);
+      farNat = this.natOfPrivate.get(to.address);
+    }
+    // The NAT the packet goes out through: none for a LAN packet (both ends behind the same NAT).
+    const via = nat !== undefined && farNat !== nat ? nat : undefined;
+    // A packet through a NAT takes the link from the NAT's public address: that is the path the
+    // outside sees, so its conditions are the home's uplink and beyond, every host behind the NAT
+    // shares it (and its bandwidth queue) as they share a real access link, and replies take the
+    // other direction of the same pair, which the remote sender picks without knowing of the NAT.
+    // A hairpinned packet (to the NAT's own public address) thus takes link(public, public).
+    const link = this.link(via === undefined ? local.address : via.publicAddress, to.address);
     link.stats.sent += 1;
     link.stats.bytesSent += packet.length;
     if (host.closed) return drop(link, 'closed');
     if (packet.length > MAX_PACKET_BYTES) return drop(link, 'oversize');
+    if (
+      this.down.size > 0 &&
+      (this.down.has(local.address) || (via !== undefined && this.down.has(via.publicAddress)))
+    ) {
+      return drop(link, 'down');
+    }
+    let from = local;
+    if (via !== undefined) {
+      // The NAT maps before the internet can lose the packet, so a lost or unroutable packet still
+      // makes or refreshes a mapping, as on a real path.
+      const mapped = via.outbound(local, to, this.clock.now());
+      if (mapped === 'filtered') return drop(link, 'nat-filtered');
+      from = mapped;
+    }
+    if (farNat !== undefined && farNat !== nat) return drop(link, 'unroutable');
     if (this.partitions.has(pairKey(from.address, to.address))) return drop(link, 'partition');
     const conditions = this.conditions(from.address, to.address);
     for (const at of link.transmit(packet.length, this.clock.now(), conditions, this.random)) {
@@ -177,15 +284,41 @@ export class VirtualNetwork {
     }
   }
 
-  /** The delivery-time step every packet takes (see the file comment for what plugs in here). */
+  /**
+   * The delivery-time step every packet takes: NAT filtering and destination translation, churn,
+   * then the receiver. `from` and `to` are the addresses on the wire (after any source translation).
+   * Taps see the receiver's own endpoint as `to` (after destination translation).
+   */
   private arrive(link: Link, packet: Uint8Array, from: Endpoint, to: Endpoint): void {
     if (this.partitions.has(pairKey(from.address, to.address))) return drop(link, 'partition');
-    const host = this.hosts.get(endpointKey(to));
+    let dest = to;
+    const nat = this.natByPublic.size === 0 ? undefined : this.natByPublic.get(to.address);
+    if (nat !== undefined) {
+      if (this.down.size > 0 && this.down.has(nat.publicAddress)) return drop(link, 'down');
+      const inner = nat.inbound(from, to.port, this.clock.now());
+      if (typeof inner === 'string')
+        return drop(link, inner === 'filtered' ? 'nat-filtered' : 'nat-no-mapping');
+      dest = inner;
+    }
+    if (this.down.size > 0 && this.down.has(dest.address)) return drop(link, 'down');
+    const host = this.hosts.get(endpointKey(dest));
     if (host?.handler === undefined) return drop(link, 'unbound');
     link.stats.delivered += 1;
     link.stats.bytesDelivered += packet.length;
-    for (const tap of this.taps) tap(packet, { ...from }, { ...to });
+    for (const tap of this.taps) tap(packet, { ...from }, { ...dest });
     host.handler(packet, { ...from });
+  }
+
+  /** Throws unless `address` may be placed behind the NAT at `publicAddress`. */
+  private checkPrivate(address: string, publicAddress: string): void {
+    checkAddress(address);
+    if (address === publicAddress || this.natByPublic.has(address)) {
+      throw new RangeError(`${address} is a NAT's public address and cannot be behind a NAT`);
+    }
+    const current = this.natOfPrivate.get(address);
+    if (current !== undefined) {
+      throw new RangeError(`${address} is already behind the NAT at ${current.publicAddress}`);
+    }
   }
 
   private conditions(fromAddress: string, toAddress: string): LinkConditions {
@@ -206,6 +339,10 @@ export class VirtualNetwork {
   /** Checks `address`:`port` is free (choosing a port if none is given) and returns the endpoint. */
   private claim(address: string, port: number | undefined): Endpoint {
     checkAddress(address);
+    if (this.natByPublic.has(address)) {
+      // The NAT owns every port of its public address, as a real router does.
+      throw new KithError('NET_BIND_FAILED', `cannot bind UDP on ${address}: it is a NAT's public address`);
+    }
     if (port === undefined || port === 0) return { address, port: this.freePort(address) };
     if (!(Number.isInteger(port) && port > 0 && port <= PORT_MAX)) {
       throw new RangeError(`bind: port must be an integer in 1..${PORT_MAX}, got ${port}`);

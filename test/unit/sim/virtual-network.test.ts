@@ -294,7 +294,16 @@ describe('VirtualNetwork', () => {
     expect(() => a.send(numbered(4), silent.local)).not.toThrow();
     clock.runUntilIdle();
     expect(network.stats.delivered).toBe(0);
-    expect(network.stats.dropped).toEqual({ oversize: 0, partition: 0, unbound: 3, closed: 1 });
+    expect(network.stats.dropped).toEqual({
+      oversize: 0,
+      partition: 0,
+      unbound: 3,
+      closed: 1,
+      'nat-filtered': 0,
+      'nat-no-mapping': 0,
+      unroutable: 0,
+      down: 0,
+    });
     expectBalanced(network.stats);
   });
 
