@@ -5,6 +5,17 @@ import fc from 'fast-check';
 import { utf8 } from '../../src/crypto/bytes.js';
 import { decodeChannelPacket } from '../../src/wire/channel.js';
 import { cardFromText, decodeCard } from '../../src/wire/card.js';
+import { decodeInvite, encodeInvite } from '../../src/wire/invite.js';
+import {
+  decodeLinkedBody,
+  decodeLinkedFrame,
+  decodeUnlinked,
+  encodeHello,
+  encodeHelloAck,
+  encodeLinked,
+  encodePunch,
+  OverlayType,
+} from '../../src/wire/overlay.js';
 import { mutatedPacket } from '../helpers/mutate.js';
 import { pair } from '../helpers/channel-pair.js';
 
@@ -27,7 +38,77 @@ fc.assert(
     decodeChannelPacket(bytes);
     onlyKith(() => decodeCard(bytes));
     onlyKith(() => cardFromText(`kith-card:${Buffer.from(bytes).toString('base64url')}`));
+    overlayDecoders(bytes);
   }),
+  { numRuns: runs, seed },
+);
+
+// The overlay decoders (wire/overlay.ts, wire/invite.ts) return a failure name and never throw; a
+// linked body is decoded as if its MAC had passed, as a forged or buggy peer's would.
+function overlayDecoders(bytes: Uint8Array): void {
+  decodeUnlinked(bytes);
+  const frame = decodeLinkedFrame(bytes);
+  if (typeof frame === 'object') decodeLinkedBody(frame.type, frame.body);
+  decodeInvite(bytes);
+}
+const z = (n: number) => new Uint8Array(n).fill(1);
+const at = { address: '192.0.2.1', port: 4801 };
+const mac = () => z(16);
+const overlayValid = [
+  encodeHello(
+    {
+      senderId: z(32),
+      ephemeral: z(32),
+      timestamp: 1,
+      powNonce: z(8),
+      difficulty: 14,
+      flags: 3,
+      linkIndex: 1,
+    },
+    z(64),
+  ),
+  encodeHelloAck(
+    {
+      responderId: z(32),
+      ephemeral: z(32),
+      helloHash: z(32),
+      observed: { address: '2001:db8::1', port: 1 },
+      linkIndex: 2,
+      minDifficulty: 14,
+      flags: 0,
+    },
+    z(64),
+  ),
+  encodePunch(z(16), 1, z(8), mac),
+  encodeLinked({ type: OverlayType.pong, timestamp: 1, observed: at }, 1, 1, mac),
+  encodeLinked(
+    { type: OverlayType.findReply, requestId: 1, nodes: [{ id: z(32), endpoint: at }] },
+    1,
+    2,
+    mac,
+  ),
+  encodeLinked(
+    { type: OverlayType.route, messageId: z(8), ttl: 32, kind: 1, destination: z(32), body: z(100) },
+    1,
+    3,
+    mac,
+  ),
+  encodeLinked({ type: OverlayType.relay, destination: z(32), payload: z(200) }, 1, 4, mac),
+  encodeInvite(
+    {
+      kind: 1,
+      senderId: z(32),
+      inviteId: z(16),
+      timestamp: 1,
+      punchKey: z(32),
+      candidates: [at, at],
+      relay: { id: z(32), endpoint: at },
+    },
+    z(64),
+  ),
+];
+fc.assert(
+  fc.property(mutatedPacket(overlayValid), (m) => overlayDecoders(m)),
   { numRuns: runs, seed },
 );
 
