@@ -118,6 +118,14 @@ export const codes = {
   DEVICE_UI_MISUSE: 'device UI started twice or after it was closed',
   // sim/
   SIM_PANEL_PORT_IN_USE: 'the front panel port is in use',
+  // overlay/ (the node: joining, routing, rendezvous)
+  OVERLAY_BAD_OPTION: 'overlay option is out of range',
+  OVERLAY_POW_FAILED: 'no proof of work was found within the try budget',
+  OVERLAY_NOT_CONTACT: 'that ID is not a contact, so there is no key to seal an INVITE to',
+  OVERLAY_NO_ROUTE: 'the overlay has no neighbour closer to the destination',
+  OVERLAY_CONNECT_TIMEOUT: 'the contact did not answer the INVITE in time',
+  OVERLAY_NO_PATH: 'neither a direct path nor a relay reached the contact',
+  OVERLAY_CLOSED: 'the overlay node is closed',
   // cli/
   CLI_USAGE: 'command line is not valid',
   CLI_ABORTED: 'operation was not confirmed',
