@@ -3,9 +3,11 @@
 import { run as channel } from './channel.js';
 import { run as crypto } from './crypto.js';
 import { run as noise } from './noise.js';
+import { run as overlayCrypto } from './overlay-crypto.js';
+import { run as overlayScale } from './overlay-scale.js';
 import { run as store } from './store.js';
 import { run as voice } from './voice.js';
 
-const benches: (() => Promise<void>)[] = [crypto, store, noise, channel, voice];
+const benches: (() => Promise<void>)[] = [crypto, store, noise, channel, voice, overlayCrypto, overlayScale];
 
 for (const bench of benches) await bench();
