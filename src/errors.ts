@@ -123,6 +123,7 @@ export const codes = {
   OVERLAY_POW_FAILED: 'no proof of work was found within the try budget',
   OVERLAY_NOT_CONTACT: 'that ID is not a contact, so there is no key to seal an INVITE to',
   OVERLAY_NO_ROUTE: 'the overlay has no neighbour closer to the destination',
+  OVERLAY_NOT_JOINED: 'this node has no overlay neighbours (no entry peer reached)',
   OVERLAY_CONNECT_TIMEOUT: 'the contact did not answer the INVITE in time',
   OVERLAY_NO_PATH: 'neither a direct path nor a relay reached the contact',
   OVERLAY_CLOSED: 'the overlay node is closed',

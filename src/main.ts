@@ -14,7 +14,9 @@ import { type LoadOptions, loadConfig } from './config/load.js';
 import { systemRng } from './crypto/random.js';
 import { systemClock } from './net/clock.js';
 import { type Endpoint, endpointKey } from './net/transport.js';
+import { CHANNEL_LANE, mux, OVERLAY_LANE } from './net/mux.js';
 import { openUdp } from './net/udp.js';
+import { startOverlay, type RunningOverlay } from './service/overlay.js';
 import { toHex } from './crypto/bytes.js';
 import { startDevice, type RunningDevice } from './service/device.js';
 import { deviceApi } from './service/device-api.js';
@@ -53,6 +55,7 @@ export interface RunningService {
   udp: Endpoint;
   store: Store;
   directory: ChannelDirectory;
+  overlay: RunningOverlay;
   calls: CallService;
   /** The device UI, when there is hardware (or sim hardware) to show it on. */
   device: RunningDevice | null;
@@ -100,8 +103,22 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
     store.settings.set('service.version', VERSION);
 
     const transport = await openUdp({ address: config.network.listen_address, port: config.network.port });
+    // The socket is the mux's: closing the channel or overlay lane leaves it to this step.
+    undo.push(() => transport.close());
+    const lanes = mux(transport);
+    const overlay = startOverlay({
+      config,
+      identity: store.identity,
+      transport: lanes.lane(OVERLAY_LANE),
+      clock: systemClock,
+      rng: systemRng,
+      log,
+    });
+    undo.push(() => overlay.close());
     const router = new ChannelRouter({
-      transport,
+      transport: overlay.channelTransport(lanes.lane(CHANNEL_LANE)),
+      // A contact without a manual endpoint is found through the overlay (INVITE, PUNCH, relay).
+      locate: (peerId) => overlay.locate(peerId),
       clock: systemClock,
       rng: systemRng,
       identity: store.identity.x25519,
@@ -114,6 +131,13 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
     });
     undo.push(() => router.close());
     const directory = new ChannelDirectory(store, router, (m) => log.warn(m));
+    directory.onChange(() =>
+      overlay.setContacts(
+        store.contacts
+          .list()
+          .contacts.map((c) => ({ id: toHex(c.ed25519Public), x25519Public: c.x25519Public })),
+      ),
+    );
     directory.refresh();
     const calls = new CallService({
       clock: systemClock,
@@ -163,6 +187,7 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
         router,
         directory,
         calls,
+        overlay,
       }),
       onInternalError: (cmd, err) => log.error({ cmd, err: errorMessage(err) }, 'control command failed'),
     });
@@ -199,7 +224,7 @@ export async function startService(opts: RunOptions = {}): Promise<RunningServic
       })();
       return stopping;
     };
-    return { config, socketPath, log, udp: transport.local, store, directory, calls, device, stop };
+    return { config, socketPath, log, udp: transport.local, store, directory, overlay, calls, device, stop };
   } catch (err) {
     await unwind();
     throw err;

@@ -74,6 +74,11 @@ export interface ChannelContext {
   /** From now on the index names this session. */
   bindIndex(index: number, session: Session): void;
   releaseIndex(index: number): void;
+  /**
+   * Finds a path to a peer that has no endpoint (the overlay's INVITE, rendezvous.ts); absent, a
+   * channel without an endpoint cannot open. Resolves with the endpoint to handshake with.
+   */
+  locate?: (peerId: string) => Promise<Endpoint>;
 }
 
 export type ChannelDrop =
@@ -153,6 +158,8 @@ export class Channel {
   #expiryTimer: Cancel | null = null;
   #pings = new Map<number, PingWait>();
   #closed = false;
+  /** A locate() is in flight; the handshake starts when it resolves. */
+  #locating = false;
   #handshakes = 0;
   #stats = { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0 };
   #drops: Partial<Record<ChannelDrop, number>> = {};
@@ -308,9 +315,27 @@ export class Channel {
   // --- handshake, initiator side -------------------------------------------------------------
 
   #startHandshake(): void {
-    if (this.#pending || this.#closed) return;
+    if (this.#pending || this.#closed || this.#locating) return;
     if (!this.#peer.endpoint) {
-      this.#failWaiters(new KithError('CHANNEL_NO_ENDPOINT', `no known address for ${this.#peer.name}`));
+      const locate = this.#ctx.locate;
+      if (!locate) {
+        this.#failWaiters(new KithError('CHANNEL_NO_ENDPOINT', `no known address for ${this.#peer.name}`));
+        return;
+      }
+      this.#locating = true;
+      locate(this.#peer.id).then(
+        (endpoint) => {
+          this.#locating = false;
+          if (this.#closed) return;
+          if (!this.#peer.endpoint) this.#peer = { ...this.#peer, endpoint: { ...endpoint } };
+          this.#startHandshake();
+        },
+        (err: unknown) => {
+          this.#locating = false;
+          this.#queue = [];
+          this.#failWaiters(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
       return;
     }
     this.#sendInitiation(this.#ctx.clock.now(), 0);
@@ -347,6 +372,8 @@ export class Channel {
     if (this.#ctx.clock.now() - pending.firstAt >= this.#ctx.timers.rekeyAttemptTimeMs) {
       this.#cancelPending();
       this.#queue = [];
+      // A path the overlay found may be stale now (the peer moved); the next attempt finds a new one.
+      if (!this.#configuredEndpoint && this.#ctx.locate) this.#peer = { ...this.#peer, endpoint: null };
       this.#failWaiters(
         new KithError(
           'CHANNEL_HANDSHAKE_TIMEOUT',

@@ -40,6 +40,8 @@ export interface RouterOptions {
   identity: StaticKeyPair;
   events: ChannelEvents;
   timers?: Partial<ChannelTimers>;
+  /** Finds a path to a peer without an endpoint (the overlay); see ChannelContext.locate. */
+  locate?: (peerId: string) => Promise<Endpoint>;
 }
 
 export interface RouterStats {
@@ -72,6 +74,7 @@ export class ChannelRouter {
   readonly #bootId: Uint8Array;
   #cookiesSent = 0;
   #closed = false;
+  readonly #locate: RouterOptions['locate'];
 
   constructor(opts: RouterOptions) {
     this.#transport = opts.transport;
@@ -79,6 +82,7 @@ export class ChannelRouter {
     this.#rng = opts.rng;
     this.#identity = opts.identity;
     this.#events = opts.events;
+    this.#locate = opts.locate;
     this.#bootId = opts.rng(8);
     this.#timers = { ...DEFAULT_TIMERS, ...opts.timers };
     this.#hints = new HintTable(this.#timers.hintEpochMs, this.#timers.hintSkewEpochs);
@@ -211,6 +215,7 @@ export class ChannelRouter {
       releaseIndex: (index: number) => {
         this.#indices.delete(index);
       },
+      ...(this.#locate ? { locate: this.#locate } : {}),
     };
   }
 

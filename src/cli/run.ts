@@ -9,6 +9,8 @@ interface RunOpts {
   audioIn?: string;
   audioOut?: string;
   board?: string;
+  entry?: boolean;
+  entryPeer?: string[];
 }
 
 export function runCommand(program: Command): void {
@@ -20,6 +22,12 @@ export function runCommand(program: Command): void {
     .option('--audio-in <file.wav>', 'sim audio: this WAV file is the microphone during calls')
     .option('--audio-out <file.wav>', 'sim audio: write what the other side says to this WAV file')
     .option('--board <name>', 'board profile: nanopi-neo-air, raspberry-pi, sim, none, or a profile file')
+    .option('--entry', 'be an overlay entry peer: others join through this node, and it relays for them')
+    .option(
+      '--entry-peer <host:port>',
+      'join the overlay through this entry peer (repeatable; over network.entry_peers)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .action(async (_opts: RunOpts, cmd: Command) => {
       const opts = cmd.optsWithGlobals<RunOpts>();
       process.exitCode = await runUntilSignal({
@@ -29,6 +37,8 @@ export function runCommand(program: Command): void {
         audioIn: opts.audioIn,
         audioOut: opts.audioOut,
         board: opts.board,
+        entry: opts.entry,
+        entryPeers: opts.entryPeer,
       });
     });
 }

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { KithError } from '../errors.js';
+import { errorMessage, KithError } from '../errors.js';
+import { parseEndpoint } from '../net/transport.js';
 import { explainIssues } from './explain.js';
 import { type Config, configSchema } from './schema.js';
 
@@ -19,6 +20,10 @@ export interface LoadOptions {
   audioOut?: string | undefined;
   /** `--board NAME`: the board profile, over the config's device.board. */
   board?: string | undefined;
+  /** `--entry`: run as an overlay entry peer. */
+  entry?: boolean | undefined;
+  /** `--entry-peer HOST:PORT` (repeatable): join through these, over the config's list. */
+  entryPeers?: string[] | undefined;
 }
 
 export interface LoadedConfig {
@@ -45,6 +50,17 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   if (opts.dataDir !== undefined) config.paths.data_dir = resolve(opts.dataDir);
   if (opts.runtimeDir !== undefined) config.paths.runtime_dir = resolve(opts.runtimeDir);
   if (opts.board !== undefined) config.device.board = opts.board;
+  if (opts.entry) config.network.entry = true;
+  if (opts.entryPeers !== undefined && opts.entryPeers.length > 0) {
+    config.network.entry_peers = opts.entryPeers.map((text) => {
+      try {
+        parseEndpoint(text);
+        return text;
+      } catch (err) {
+        throw new KithError('CONFIG_INVALID', `--entry-peer ${errorMessage(err)}`);
+      }
+    });
+  }
   if (opts.audioIn !== undefined || opts.audioOut !== undefined) {
     config.audio.driver = 'sim';
     if (opts.audioIn !== undefined) config.audio.sim_input = resolve(opts.audioIn);

@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import { parseEndpoint } from '../net/transport.js';
 import { displayNameProblem } from '../wire/card.js';
 
 const absolutePath = z
@@ -11,6 +12,14 @@ const absolutePath = z
   .min(1)
   .refine((p) => isAbsolute(p), { message: 'must be an absolute path' })
   .refine((p) => !p.includes('\0'), { message: 'must not contain a NUL byte' });
+
+const endpoint = z.string().superRefine((text, ctx) => {
+  try {
+    parseEndpoint(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be IPV4:PORT or [IPV6]:PORT (addresses, not names)' });
+  }
+});
 
 const displayName = z.string().superRefine((name, ctx) => {
   const problem = displayNameProblem(name);
@@ -48,6 +57,14 @@ export const configSchema = z.strictObject({
         .default('0.0.0.0'),
       /** UDP port; 0 lets the system choose one (tests, several devices on one machine). */
       port: z.int().min(0).max(65_535).default(4801),
+      /** Overlay entry peers to join through (docs/overlay-protocol.md "Join"); none: wait to be joined. */
+      entry_peers: z.array(endpoint).max(32).default([]),
+      /** Be an entry peer: others join through this node (a public node; `kith run --entry`). */
+      entry: z.boolean().default(false),
+      /** Relay channel packets between nodes that cannot reach each other (default: when an entry peer). */
+      relay: z.boolean().optional(),
+      /** Proof of work (leading zero bits) asked of nodes that link to us while calm; it rises under load. */
+      pow_difficulty: z.int().min(8).max(24).default(14),
     })
     .prefault({}),
   audio: z

@@ -697,9 +697,10 @@ export class OverlayNode {
     p.tries += 1;
     p.cancel = this.clock.schedule(this.timers.helloRetryMs * 2 ** (p.tries - 1), () => {
       if (p.tries >= this.timers.helloTries) return this.#finishHello(p, null);
-      // Unanswered: maybe the peer is under load and wants more work (it stays silent rather
-      // than tell an unauthenticated sender its threshold); two more bits per try.
-      p.difficulty = Math.min(MAX_DIFFICULTY, p.difficulty + 2);
+      // Unanswered twice: maybe the peer is under load and wants more work (it stays silent
+      // rather than tell an unauthenticated sender its threshold); one more bit per try after
+      // that, at most 4 above our own, so a lost packet never costs seconds of solving.
+      if (p.tries >= 2) p.difficulty = Math.min(MAX_DIFFICULTY, this.#baseDifficulty + 4, p.difficulty + 1);
       this.#sendHello(p);
     });
     this.sendRaw(packet, p.endpoint);

@@ -117,6 +117,15 @@ export class Rendezvous {
         reject(new KithError('OVERLAY_NOT_CONTACT', `${peerIdHex.slice(0, 12)} is not a contact`));
         return;
       }
+      if (this.#node.stats().links === 0) {
+        reject(
+          new KithError(
+            'OVERLAY_NOT_JOINED',
+            'no address is known and this device has no overlay neighbours to find one through (is network.entry_peers set, and is an entry peer reachable?)',
+          ),
+        );
+        return;
+      }
       const { rng, clock, timers } = this.#node;
       const exchange = this.#newExchange(rng(16), peerIdHex, rng(32), 'caller', [], null);
       exchange.settle = (result) => {

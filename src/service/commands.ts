@@ -8,6 +8,7 @@ import type { Contact } from '../store/contacts.js';
 import type { Store } from '../store/store.js';
 import { cardFromText, cardToText, encodeCard, fingerprint } from '../wire/card.js';
 import type { ChannelRouter } from '../channel/router.js';
+import type { RunningOverlay } from './overlay.js';
 import { endpointKey, parseEndpoint } from '../net/transport.js';
 import type { CallService } from './calls.js';
 import { type ChannelDirectory, peerId } from './channels.js';
@@ -27,6 +28,7 @@ export interface CommandContext {
   router: ChannelRouter;
   directory: ChannelDirectory;
   calls: CallService;
+  overlay: RunningOverlay;
 }
 
 /** How long `kith ping` may take for handshake and round trip together. */
@@ -96,9 +98,11 @@ export function createCommands(ctx: CommandContext): Record<string, Handler> {
         config: ctx.configSource ?? 'built-in defaults',
         network: { udp: endpointKey(ctx.router.local) },
         channels: channelsJson(ctx.router),
+        overlay: ctx.overlay.status(),
         call: liveCallJson(),
       };
     },
+    peers: () => ({ id: ctx.overlay.node.idHex, peers: ctx.overlay.peers() }),
     'call.start': (args) => {
       const contact = store.contacts.find(parseArgs(queryArgs, args).query);
       ctx.calls.call(peerId(contact));

@@ -1,7 +1,8 @@
 // The simulator (`kith sim`, what `npm start` runs; DESIGN §2): N virtual devices, each a whole
 // Kith service (its own data directory, a real UDP socket on 127.0.0.1, sim buttons, LEDs and
-// display, sim audio), already holding each other as contacts, and the web front panel that shows
-// and presses them. Nothing needs a board, root or Bluetooth.
+// display, sim audio), already holding each other as contacts but with no addresses: they join
+// the overlay through an entry peer the simulator also starts, and find each other by INVITE.
+// The web front panel shows and presses them. Nothing needs a board, root or Bluetooth.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -18,6 +19,8 @@ import { startPanel } from './panel/server.js';
 export const DEFAULT_NAMES = ['Ada', 'Bo', 'Cy', 'Di', 'Ed', 'Flo', 'Gus', 'Hal'];
 /** Status lines refresh this often during a call (duration, live metrics). */
 const STATUS_INTERVAL_MS = 1000;
+/** How long start-up waits for the devices to join the overlay through the entry peer. */
+const JOIN_WAIT_MS = 10_000;
 
 export interface SimulatorOptions {
   devices: number;
@@ -33,6 +36,8 @@ export interface SimulatorOptions {
 export interface Simulator {
   url: string;
   devices: { name: string; service: RunningService; hardware: SimHardware }[];
+  /** The entry peer the devices join the overlay through. */
+  entry: RunningService;
   stop(): Promise<void>;
 }
 
@@ -40,7 +45,31 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
   const root = resolve(o.root);
   const log = o.log ?? pino({ level: 'warn' });
   const devices: Simulator['devices'] = [];
+  let entry: RunningService | null = null;
   try {
+    // The overlay's entry peer: a public node with no hardware, as `kith run --entry` runs one.
+    const entryDir = join(root, 'entry');
+    mkdirSync(entryDir, { recursive: true });
+    const entryConfig = join(entryDir, 'kith.toml');
+    writeFileSync(
+      entryConfig,
+      [
+        '# Written by `kith sim` at every start.',
+        '[device]',
+        'name = "Entry"',
+        '[network]',
+        'listen_address = "127.0.0.1"',
+        'port = 0',
+        'entry = true',
+        '',
+      ].join('\n'),
+    );
+    entry = await startService({
+      path: entryConfig,
+      dataDir: join(entryDir, 'data'),
+      runtimeDir: join(entryDir, 'run'),
+      log: log.child({ device: 'Entry' }),
+    });
     for (let i = 0; i < o.devices; i++) {
       const name = DEFAULT_NAMES[i] ?? `Device ${i + 1}`;
       const dir = join(root, name.toLowerCase().replace(/\s+/g, '-'));
@@ -55,6 +84,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
           '[network]',
           'listen_address = "127.0.0.1"',
           'port = 0',
+          `entry_peers = [${JSON.stringify(endpointKey(entry.udp))}]`,
           '[audio]',
           'driver = "sim"',
           `sim_input = ${JSON.stringify(o.speech ? resolve(o.speech) : '')}`,
@@ -73,6 +103,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
       devices.push({ name, service, hardware });
     }
     introduce(devices.map((d) => d.service));
+    await joined(devices.map((d) => d.service));
     const panel = await startPanel({ devices: devices.map(panelDevice), port: o.port }).catch(
       (err: unknown) => {
         if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -87,18 +118,28 @@ export async function startSimulator(o: SimulatorOptions): Promise<Simulator> {
     return {
       url: panel.url,
       devices,
+      entry,
       stop: async () => {
         await panel.close();
         await Promise.all(devices.map((d) => d.service.stop('simulator stopped')));
+        await entry?.stop('simulator stopped');
       },
     };
   } catch (err) {
     await Promise.all(devices.map((d) => d.service.stop('simulator failed to start')));
+    await entry?.stop('simulator failed to start');
     throw err;
   }
 }
 
-/** Every device holds every other as a contact, at its current address (ports change per run). */
+/** Waits (bounded) until every device has joined the overlay, so a first call finds its contact. */
+async function joined(services: RunningService[]): Promise<void> {
+  for (let i = 0; i < JOIN_WAIT_MS / 50 && !services.every((s) => s.overlay.node.joined); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Every device holds every other as a contact (pairing stands in for this on real devices). */
 function introduce(services: RunningService[]): void {
   for (const me of services) {
     for (const other of services) {
@@ -115,7 +156,8 @@ function introduce(services: RunningService[]): void {
         ),
       );
       const contact = me.store.contacts.findByKey(card.ed25519Public) ?? me.store.contacts.add(card);
-      me.store.contacts.setEndpoint(contact.id, endpointKey(other.udp));
+      // No endpoint: devices find each other through the overlay (INVITE), as real ones do.
+      if (contact.endpoint !== null) me.store.contacts.setEndpoint(contact.id, null);
     }
     me.directory.refresh();
   }

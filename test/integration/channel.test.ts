@@ -31,10 +31,10 @@ describe('encrypted channel between two kith run processes on 127.0.0.1', () => 
     await Promise.all([ada?.stop(), bo?.stop()]);
   });
 
-  it('needs an endpoint before it can reach a contact', async () => {
+  it('needs an endpoint or the overlay before it can reach a contact', async () => {
     const res = await on(ada, ['ping', 'Bo']);
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain('kith: no known address for Bo');
+    expect(res.stderr).toContain('kith: no address is known and this device has no overlay neighbours');
   });
 
   it('rejects a malformed endpoint with what was expected', async () => {

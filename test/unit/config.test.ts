@@ -28,7 +28,7 @@ describe('config', () => {
     expect(config).toEqual({
       device: { name: 'Kith', board: 'none' },
       paths: { data_dir: '/var/lib/kith', runtime_dir: '/run/kith' },
-      network: { listen_address: '0.0.0.0', port: 4801 },
+      network: { listen_address: '0.0.0.0', port: 4801, entry_peers: [], entry: false, pow_difficulty: 14 },
       audio: {
         driver: 'alsa',
         capture_device: 'default',
@@ -54,6 +54,10 @@ runtime_dir = "/run/k"
 [network]
 listen_address = "::1"
 port = 0
+entry_peers = ["203.0.113.7:4801", "[2001:db8::7]:4801"]
+entry = true
+relay = false
+pow_difficulty = 20
 [log]
 level = "debug"
 [service]
@@ -62,7 +66,14 @@ max_event_loop_delay_ms = 500
 `);
     expect(config.device.name).toBe('Ada’s Kith');
     expect(config.paths).toEqual({ data_dir: '/srv/kith', runtime_dir: '/run/k' });
-    expect(config.network).toEqual({ listen_address: '::1', port: 0 });
+    expect(config.network).toEqual({
+      listen_address: '::1',
+      port: 0,
+      entry_peers: ['203.0.113.7:4801', '[2001:db8::7]:4801'],
+      entry: true,
+      relay: false,
+      pow_difficulty: 20,
+    });
     expect(config.log.level).toBe('debug');
     expect(config.service).toEqual({ stop_timeout_ms: 1000, max_event_loop_delay_ms: 500 });
   });
@@ -97,6 +108,16 @@ max_event_loop_delay_ms = 500
       'network.listen_address = "localhost": must be an IPv4 or IPv6 address',
     ],
     ['port out of range', '[network]\nport = 70000', 'network.port = 70000: must be at most 65535'],
+    [
+      'entry peer given by name',
+      '[network]\nentry_peers = ["entry.example:4801"]',
+      'network.entry_peers.0 = "entry.example:4801": must be IPV4:PORT or [IPV6]:PORT (addresses, not names)',
+    ],
+    [
+      'proof of work too easy',
+      '[network]\npow_difficulty = 4',
+      'network.pow_difficulty = 4: must be at least 8',
+    ],
     [
       'sample rate not offered',
       '[audio]\nsample_rates = [8000]',

@@ -186,7 +186,7 @@ describe('RouteModel routing', () => {
     expect(capped).toEqual([0, 350, 875, 1475, 2075, 2675, 3275]);
   });
 
-  it('follows the rules on every hop: strictly closer, best first, 2 tries each, the schedule (property)', () => {
+  it('follows the rules on every hop: strictly closer, best first, the tries per neighbour, the schedule (property)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 50, max: 600 }),
@@ -214,7 +214,9 @@ describe('RouteModel routing', () => {
               else expect(acked).toBe(tries.length - 1);
               const best = closerByDefinition(m, from, destination);
               tries.forEach((t, n) => {
-                expect(t.to).toBe(best[Math.floor(n / 2) % best.length]);
+                expect(t.to).toBe(
+                  best[Math.floor(n / DEFAULT_OVERLAY_TIMERS.routeTriesPerNeighbour) % best.length],
+                );
                 expect(t.sentAtMs - (tries[0] as HopTrace).sentAtMs).toBe(schedule[n]);
               });
             }
