@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import { callCommands } from './call.js';
 import { cardCommand } from './card.js';
 import { contactsCommand } from './contacts.js';
+import { peersCommand } from './peers.js';
 import { pingCommand } from './ping.js';
 import { runCommand } from './run.js';
 import { simCommand } from './sim.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .configureHelp({ showGlobalOptions: true });
   runCommand(program);
   statusCommand(program);
+  peersCommand(program);
   contactsCommand(program);
   cardCommand(program);
   pingCommand(program);

@@ -39,7 +39,7 @@ import {
 import { type Link, LinkTable, newLink, openLinked, sealLinked } from './links.js';
 import { checkPow, DEFAULT_DIFFICULTY, MAX_DIFFICULTY, solvePow } from './pow.js';
 import { RecentSet } from './recent.js';
-import { compareDistance, randomIdInBucket, RoutingTable, sameId } from './table.js';
+import { byDistance, compareDistance, randomIdInBucket, RoutingTable, sameId } from './table.js';
 import {
   DEFAULT_OVERLAY_LIMITS,
   DEFAULT_OVERLAY_TIMERS,
@@ -133,7 +133,15 @@ export interface OverlayStats {
   received: Partial<Record<string, number>>;
   sent: number;
   drops: Partial<Record<OverlayDrop, number>>;
-  routes: { originated: number; forwarded: number; delivered: number; failed: number; pending: number };
+  routes: {
+    originated: number;
+    forwarded: number;
+    delivered: number;
+    failed: number;
+    pending: number;
+    /** Delivered to us by hop count: hops[n] messages took n hops. */
+    hops: number[];
+  };
   tables: { helloReplay: number; seenMessages: number; pendingHellos: number; requestLimiter: number };
 }
 
@@ -207,6 +215,8 @@ export class OverlayNode {
   readonly #received: Record<string, number> = {};
   readonly #drops: Partial<Record<OverlayDrop, number>> = {};
   readonly #routeCounts = { originated: 0, forwarded: 0, delivered: 0, failed: 0 };
+  /** ROUTE messages delivered to us, by the number of hops they took (index = hops). */
+  readonly #hops: number[] = [];
   /** What each peer says our address is (PONG, HELLO_ACK); the basis of the NAT guess. */
   readonly #observed = new Map<string, Endpoint>();
   /** The lowest difficulty each entry peer or responder asked of us (by endpoint). */
@@ -324,9 +334,11 @@ export class OverlayNode {
           this.#log('warn', 'no entry peer answered; will retry');
           return;
         }
-        this.lookup(this.id, () => {
+        this.lookup(this.id, (closest) => {
           this.#joining = false;
-          this.#joined = this.#table.size > 0;
+          // Joined once someone answered our lookup: linked to the entry peers alone, no one
+          // would find us (they do not keep every joiner); the tick tries again.
+          this.#joined = closest.length > 0;
           if (this.#joined) this.#log('info', `joined the overlay with ${this.#table.size} neighbours`);
           this.#refreshBuckets();
         });
@@ -382,7 +394,7 @@ export class OverlayNode {
     let asking = 0;
     let asked = 0;
     let finished = false;
-    const ordered = () => [...shortlist.values()].sort((a, b) => compareDistance(target, a.id, b.id));
+    const ordered = () => byDistance(target, [...shortlist.values()], (c) => c.id);
     const finish = () => {
       if (finished) return;
       finished = true;
@@ -531,20 +543,17 @@ export class OverlayNode {
 
   neighbours(): NeighbourInfo[] {
     const now = this.clock.now();
-    return this.#links
-      .all()
-      .sort((a, b) => compareDistance(this.id, a.id, b.id))
-      .map((l) => ({
-        id: l.idHex,
-        endpoint: endpointKey(l.endpoint),
-        inTable: l.inTable,
-        initiator: l.initiator,
-        entry: (l.flags & HelloFlag.entry) !== 0,
-        relay: (l.flags & HelloFlag.relay) !== 0,
-        rttMs: l.rttMs,
-        ageMs: Math.round(now - l.createdAt),
-        idleMs: Math.round(now - l.lastReceived),
-      }));
+    return byDistance(this.id, this.#links.all(), (l) => l.id).map((l) => ({
+      id: l.idHex,
+      endpoint: endpointKey(l.endpoint),
+      inTable: l.inTable,
+      initiator: l.initiator,
+      entry: (l.flags & HelloFlag.entry) !== 0,
+      relay: (l.flags & HelloFlag.relay) !== 0,
+      rttMs: l.rttMs,
+      ageMs: Math.round(now - l.createdAt),
+      idleMs: Math.round(now - l.lastReceived),
+    }));
   }
 
   stats(): OverlayStats {
@@ -560,7 +569,11 @@ export class OverlayNode {
       received: { ...this.#received },
       sent: this.#sent,
       drops: { ...this.#drops },
-      routes: { ...this.#routeCounts, pending: this.#routes.size },
+      routes: {
+        ...this.#routeCounts,
+        pending: this.#routes.size,
+        hops: Array.from(this.#hops, (n) => n ?? 0),
+      },
       tables: {
         helloReplay: this.#helloReplay.size,
         seenMessages: this.#seen.size,
@@ -867,14 +880,17 @@ export class OverlayNode {
 
   // --- lookups -------------------------------------------------------------------------------
 
-  #find(link: Link, target: Uint8Array, done: PendingFind['done']): void {
+  /** One FIND, sent up to FIND_TRIES times (a lost request or reply must not end a lookup). */
+  #find(link: Link, target: Uint8Array, done: PendingFind['done'], attempt = 1): void {
     let requestId = 0;
     for (let i = 0; i < 16 && (requestId === 0 || this.#finds.has(requestId)); i++) {
       requestId = new DataView(this.rng(4).buffer).getUint32(0);
     }
-    const cancel = this.clock.schedule(this.timers.lookupStepMs, () => {
+    const cancel = this.clock.schedule(this.timers.lookupStepMs / FIND_TRIES, () => {
       this.#finds.delete(requestId);
-      done(null);
+      if (attempt < FIND_TRIES && this.#links.byId(link.idHex) === link && !this.#closed) {
+        this.#find(link, target, done, attempt + 1);
+      } else done(null);
     });
     this.#finds.set(requestId, { linkId: link.idHex, done, cancel });
     this.#send(link, { type: OverlayType.find, requestId, target });
@@ -889,8 +905,9 @@ export class OverlayNode {
     const next = () => {
       const index = buckets.shift();
       if (index === undefined || this.#closed) return;
-      // A refresh only needs a few live nodes in the bucket's range, not the k closest anywhere.
-      this.lookup(randomIdInBucket(this.id, index, this.rng(32)), () => next(), this.limits.k);
+      // A refresh only needs a few live nodes in the bucket's range, not the k closest anywhere:
+      // half a bucket of them, linked; the rest of the bucket fills as other nodes link to us.
+      this.lookup(randomIdInBucket(this.id, index, this.rng(32)), () => next(), this.limits.k / 2);
     };
     next();
   }
@@ -921,6 +938,9 @@ export class OverlayNode {
       return;
     }
     this.#routeCounts.delivered += 1;
+    // Hops taken: each forwarding node decremented the TTL once, and the last hop reached us.
+    const hops = Math.min(this.limits.initialTtl, this.limits.initialTtl - message.ttl + 1);
+    this.#hops[hops] = (this.#hops[hops] ?? 0) + 1;
     handler(message, via);
   }
 
@@ -934,17 +954,17 @@ export class OverlayNode {
     // Greedy: only neighbours strictly closer to the destination than we are (so every hop makes
     // progress and no loop can form), best first; the next ones are the fallbacks.
     const target = message.destination;
-    const candidates = this.#links
-      .all()
-      .filter((l) => l !== from && compareDistance(target, l.id, this.id) < 0)
-      .sort((a, b) => compareDistance(target, a.id, b.id))
-      .slice(0, this.timers.routeMaxTries);
+    const candidates = byDistance(
+      target,
+      this.#links.all().filter((l) => l !== from && compareDistance(target, l.id, this.id) < 0),
+      (l) => l.id,
+    ).slice(0, this.timers.routeMaxTries);
     if (candidates.length === 0) {
       if (!looked) {
         // A gap in our table (no neighbour yet in the destination's bucket, e.g. we joined when
         // the network was small): a lookup of the destination links nodes there, which also
         // fills the bucket for next time; then forward once more.
-        this.lookup(message.destination, () => this.#forward(message, from, onDone, true), this.limits.k);
+        this.lookup(message.destination, () => this.#forward(message, from, onDone, true));
         return;
       }
       this.drop('no-route');
@@ -1012,10 +1032,13 @@ export class OverlayNode {
   #scheduleTick(): void {
     // Jittered so that thousands of simulated nodes (or a room of devices) do not tick in step.
     const jitter = ((this.rng(1)[0] as number) / 255) * 200;
-    this.#cancelTick = this.clock.schedule(900 + jitter, () => {
-      this.#tick();
-      if (!this.#closed) this.#scheduleTick();
-    });
+    this.#cancelTick = this.clock.schedule(
+      this.timers.tickMs * 0.9 + jitter * (this.timers.tickMs / 1000),
+      () => {
+        this.#tick();
+        if (!this.#closed) this.#scheduleTick();
+      },
+    );
   }
 
   #tick(): void {
@@ -1034,12 +1057,19 @@ export class OverlayNode {
         this.#send(link, { type: OverlayType.ping, timestamp: Math.floor(now) });
       }
     }
-    if (this.#links.size === 0) this.#joined = false;
+    // A node with entry peers is joined while it has links (it rejoins otherwise); the first
+    // node of a network, with none, is joined as an entry peer or once someone links to it.
+    if (this.#entryPeers.length === 0)
+      this.#joined = (this.#flags & HelloFlag.entry) !== 0 || this.#links.size > 0;
+    else if (this.#links.size === 0) this.#joined = false;
     const retryJoin = Math.min(60_000, this.timers.helloRetryMs * 2 ** this.timers.helloTries);
     if (!this.#joined && !this.#joining && now - this.#lastJoinAttempt > retryJoin) this.join();
     if (this.#joined && now - this.#lastRefresh > this.timers.bucketRefreshMs) this.#refreshBuckets();
   }
 }
+
+/** Tries of one FIND within lookupStepMs. */
+const FIND_TRIES = 3;
 
 const TYPE_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(OverlayType).map(([name, value]) => [value, name]),

@@ -38,6 +38,8 @@ export interface RendezvousOptions {
   contact: (idHex: string) => ContactKeys | null;
   /** Our LAN endpoints, offered as the first candidates (a contact on the same network). */
   lanCandidates: () => Endpoint[];
+  /** Told of every INVITE accepted from a contact (before it is answered). */
+  onInvited?: (callerId: string) => void;
 }
 
 export interface PathResult {
@@ -81,6 +83,7 @@ export class Rendezvous {
   readonly #relay: Relay;
   readonly #contact: RendezvousOptions['contact'];
   readonly #lan: RendezvousOptions['lanCandidates'];
+  readonly #onInvited: RendezvousOptions['onInvited'];
   readonly #exchanges = new Map<string, Exchange>();
   readonly #seenInvites: RecentSet;
   readonly #stats = {
@@ -98,6 +101,7 @@ export class Rendezvous {
     this.#relay = opts.relay;
     this.#contact = opts.contact;
     this.#lan = opts.lanCandidates;
+    this.#onInvited = opts.onInvited;
     const { clock, limits, timers } = this.#node;
     this.#seenInvites = new RecentSet(clock, limits.inviteReplayEntries, 2 * timers.inviteWindowMs);
     this.#node.onRoute(RouteKind.invite, (m, via) => this.#onInvite(m, via));
@@ -313,6 +317,7 @@ export class Rendezvous {
     const { invite, senderHex, keys } = opened;
     if (!this.#seenInvites.add(toHex(invite.inviteId))) return this.#node.drop('replayed-invite');
     this.#stats.invitesReceived += 1;
+    this.#onInvited?.(senderHex);
     const { clock, timers } = this.#node;
     const exchange = this.#newExchange(
       invite.inviteId,

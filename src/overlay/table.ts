@@ -32,6 +32,26 @@ export function compareDistance(target: Uint8Array, a: Uint8Array, b: Uint8Array
   return 0;
 }
 
+/**
+ * The first 48 bits of the XOR distance as a number: sorting by it orders IDs by distance except
+ * among IDs that agree in those bits (never, in practice, between distinct random IDs); `byDistance`
+ * breaks such ties exactly. Sorting with plain numbers is what keeps a 10,000-node simulation fast.
+ */
+export function distanceKey(target: Uint8Array, id: Uint8Array): number {
+  let key = 0;
+  for (let i = 0; i < 6; i++) key = key * 256 + (((id[i] as number) ^ (target[i] as number)) & 0xff);
+  return key;
+}
+
+/** Sorts `items` by XOR distance of `idOf(item)` from `target`, closest first (in place). */
+export function byDistance<T>(target: Uint8Array, items: T[], idOf: (item: T) => Uint8Array): T[] {
+  const keys = new Map<T, number>();
+  for (const item of items) keys.set(item, distanceKey(target, idOf(item)));
+  return items.sort(
+    (a, b) => (keys.get(a) as number) - (keys.get(b) as number) || compareDistance(target, idOf(a), idOf(b)),
+  );
+}
+
 export function sameId(a: Uint8Array, b: Uint8Array): boolean {
   return compareDistance(a, a, b) === 0;
 }
@@ -103,8 +123,7 @@ export class RoutingTable<T extends TableEntry> {
   closest(target: Uint8Array, n: number, accept?: (entry: T) => boolean): T[] {
     const all: T[] = [];
     for (const bucket of this.#buckets) for (const e of bucket) if (!accept || accept(e)) all.push(e);
-    all.sort((a, b) => compareDistance(target, a.id, b.id));
-    return all.slice(0, n);
+    return byDistance(target, all, (e) => e.id).slice(0, n);
   }
 
   entries(): T[] {

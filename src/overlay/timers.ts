@@ -1,6 +1,7 @@
 // Every timer and bound of the overlay in one place (the WireGuard way: one comment lists them all),
 // with the reasons; docs/overlay-protocol.md "Behaviour" is the specification.
 //
+//   tickMs              1 s    the maintenance tick (pings due, dead links, rejoin, refresh), jittered
 //   pingIntervalMs      5 s    a link we want is pinged when nothing arrived on it for this long;
 //                              keeps NAT mappings open (RFC 4787 REQ-5 allows 2 min, home routers
 //                              often drop UDP mappings after 30 s) and reports our public address
@@ -19,6 +20,7 @@
 //   punchWindowMs       3 s    ... for this long, then the relay is tried
 //   connectTimeoutMs    10 s   connect() gives up (the call layer's own bound is 10 s too)
 export interface OverlayTimers {
+  tickMs: number;
   pingIntervalMs: number;
   linkTimeoutMs: number;
   helloRetryMs: number;
@@ -39,6 +41,7 @@ export interface OverlayTimers {
 }
 
 export const DEFAULT_OVERLAY_TIMERS: OverlayTimers = {
+  tickMs: 1_000,
   pingIntervalMs: 5_000,
   linkTimeoutMs: 30_000,
   helloRetryMs: 1_000,

@@ -13,6 +13,8 @@ import { type ContactKeys, Rendezvous, type RendezvousStats } from '../overlay/r
 import type { OverlayTimers } from '../overlay/timers.js';
 
 export interface OverlayStatus extends OverlayStats {
+  /** The PoW difficulty asked while calm (minDifficulty is above it under load). */
+  baseDifficulty: number;
   entry: boolean;
   relaying: boolean;
   entryPeers: string[];
@@ -100,6 +102,7 @@ export function startOverlay(opts: OverlayServiceOptions): RunningOverlay {
     },
     status: () => ({
       ...node.stats(),
+      baseDifficulty: net.pow_difficulty,
       entry: net.entry,
       relaying: net.relay ?? net.entry,
       entryPeers: net.entry_peers,

@@ -34,6 +34,8 @@ export interface TestnetOptions {
   difficulty?: number;
   timers?: Partial<OverlayTimers>;
   limits?: Partial<OverlayLimits>;
+  /** Told of every INVITE a node accepts: (callee, caller) as hex IDs. */
+  onInvited?: (calleeId: string, callerId: string) => void;
 }
 
 export class Testnet {
@@ -107,6 +109,7 @@ export class Testnet {
         return x25519Public ? { x25519Public } : null;
       },
       lanCandidates: () => [transport.local],
+      onInvited: (caller) => this.#opts.onInvited?.(idHex, caller),
     });
     node.start();
     return { address, identity, idHex, transport, node, relay, rendezvous };
