@@ -39,6 +39,7 @@ export interface Link {
   /** Responder side: the HELLO_ACK we sent and the HELLO it answered, to resend if it was lost. */
   helloAck: Uint8Array | null;
   helloHashHex: string;
+  ackResends: number;
 }
 
 export class LinkTable {
@@ -126,6 +127,7 @@ export function newLink(fields: {
     pinnedUntil: 0,
     helloAck: null,
     helloHashHex: '',
+    ackResends: 0,
   };
 }
 

@@ -8,7 +8,7 @@
 // Order of checks for anything unauthenticated (a HELLO): length, clock, difficulty, the PoW hash,
 // the replay cache, the signature budget, and only then the signature; nothing is stored before
 // the signature verifies, and every table it can touch is bounded (timers.ts, OverlayLimits).
-import { toHex } from '../crypto/bytes.js';
+import { compareBytes, toHex } from '../crypto/bytes.js';
 import { RateLimiter, RateMeter } from '../channel/ratelimit.js';
 import type { Rng } from '../crypto/random.js';
 import { generateX25519, x25519 } from '../crypto/x25519.js';
@@ -82,6 +82,7 @@ export type OverlayDrop =
   | 'low-difficulty'
   | 'bad-pow'
   | 'replayed-hello'
+  | 'pow-reused'
   | 'hello-budget'
   | 'bad-signature'
   | 'weak-key'
@@ -155,6 +156,7 @@ export interface RouteMessage {
 }
 
 interface PendingHello {
+  maxTries: number;
   endpoint: Endpoint;
   expectedId: Uint8Array | null;
   ephemeral: KeyPair;
@@ -206,6 +208,8 @@ export class OverlayNode {
   readonly #pendingHellos = new Map<string, PendingHello>();
   readonly #pendingByEndpoint = new Map<string, PendingHello>();
   readonly #helloReplay: RecentSet;
+  /** How often each (sender, PoW timestamp) was used in a HELLO to us; bounded, oldest out. */
+  readonly #powUses = new Map<string, number>();
   readonly #helloMeter: RateMeter;
   readonly #verifyBudget: RateLimiter;
   readonly #requests: RateLimiter;
@@ -285,7 +289,18 @@ export class OverlayNode {
   }
 
   get flags(): number {
-    return this.#flags;
+    return this.#currentFlags();
+  }
+
+  /**
+   * Our flags as of now: "reachable" once neighbours report our address as the one we are bound
+   * to (no NAT), or as an entry peer (public by configuration). Only reachable nodes are given out
+   * in FIND replies and used as routing hops: a node behind a NAT can be linked only by itself,
+   * and as a hop it would be a dead end (its table holds only the nodes it could link to).
+   */
+  #currentFlags(): number {
+    const reachable = (this.#flags & HelloFlag.entry) !== 0 || this.natBehaviour() === 'none';
+    return this.#flags | (reachable ? HelloFlag.reachable : 0);
   }
 
   get joined(): boolean {
@@ -347,7 +362,12 @@ export class OverlayNode {
   }
 
   /** Links to the node at `endpoint` (its ID checked when given); `done(null)` when it never answers. */
-  link(endpoint: Endpoint, expectedId: Uint8Array | null, done: (link: Link | null) => void): void {
+  link(
+    endpoint: Endpoint,
+    expectedId: Uint8Array | null,
+    done: (link: Link | null) => void,
+    tries = this.timers.helloTries,
+  ): void {
     if (this.#closed) return done(null);
     if (expectedId) {
       const existing = this.#links.byId(toHex(expectedId));
@@ -367,6 +387,7 @@ export class OverlayNode {
       ephemeral,
       localIndex: this.#links.freeIndex((i) => this.#indexPending(i)),
       tries: 0,
+      maxTries: tries,
       difficulty: Math.max(this.#baseDifficulty, this.#askedDifficulty.get(key) ?? 0),
       hashHex: '',
       cancel: () => {},
@@ -420,25 +441,31 @@ export class OverlayNode {
         candidate.state = 'asking';
         asking += 1;
         asked += 1;
-        this.link(candidate.endpoint, candidate.id, (link) => {
-          if (!link || this.#closed) {
-            candidate.state = 'failed';
-            asking -= 1;
-            return step();
-          }
-          link.pinnedUntil = Math.max(link.pinnedUntil, this.clock.now() + this.timers.lookupStepMs * 4);
-          this.#find(link, target, (nodes) => {
-            asking -= 1;
-            candidate.state = nodes ? 'answered' : 'failed';
-            for (const n of nodes ?? []) {
-              const hex = toHex(n.id);
-              if (!shortlist.has(hex) && !sameId(n.id, this.id)) {
-                shortlist.set(hex, { id: n.id, endpoint: n.endpoint, state: 'known' });
-              }
+        // Two tries (3 s): a candidate behind a NAT never answers, and a lookup must not wait for it.
+        this.link(
+          candidate.endpoint,
+          candidate.id,
+          (link) => {
+            if (!link || this.#closed) {
+              candidate.state = 'failed';
+              asking -= 1;
+              return step();
             }
-            step();
-          });
-        });
+            link.pinnedUntil = Math.max(link.pinnedUntil, this.clock.now() + this.timers.lookupStepMs * 4);
+            this.#find(link, target, (nodes) => {
+              asking -= 1;
+              candidate.state = nodes ? 'answered' : 'failed';
+              for (const n of nodes ?? []) {
+                const hex = toHex(n.id);
+                if (!shortlist.has(hex) && !sameId(n.id, this.id)) {
+                  shortlist.set(hex, { id: n.id, endpoint: n.endpoint, state: 'known' });
+                }
+              }
+              step();
+            });
+          },
+          2,
+        );
       }
     };
     step();
@@ -626,11 +653,22 @@ export class OverlayNode {
     if (!sameEndpoint(link.endpoint, from)) link.endpoint = { address: from.address, port: from.port };
     switch (message.type) {
       case OverlayType.ping:
-        return this.#send(link, { type: OverlayType.pong, timestamp: message.timestamp, observed: from });
-      case OverlayType.pong:
+        link.flags = message.flags;
+        return this.#send(link, {
+          type: OverlayType.pong,
+          timestamp: message.timestamp,
+          observed: from,
+          flags: this.#currentFlags(),
+        });
+      case OverlayType.pong: {
+        link.flags = message.flags;
         link.rttMs = Math.max(0, Math.floor(now) - message.timestamp);
+        const before = this.#currentFlags();
         this.#observed.set(link.idHex, message.observed);
+        // We just learnt we are reachable (or not): tell every neighbour at once, not at next ping.
+        if (this.#currentFlags() !== before) this.#announceFlags();
         return;
+      }
       case OverlayType.find:
         if (!this.#requests.allow(link.idHex)) return this.drop('rate-limited');
         link.usedAt = now;
@@ -638,7 +676,11 @@ export class OverlayNode {
           type: OverlayType.findReply,
           requestId: message.requestId,
           nodes: this.#table
-            .closest(message.target, FIND_REPLY_MAX, (e) => e !== link)
+            .closest(
+              message.target,
+              FIND_REPLY_MAX,
+              (e) => e !== link && (e.flags & HelloFlag.reachable) !== 0,
+            )
             .map((e) => ({ id: e.id, endpoint: e.endpoint })),
         });
       case OverlayType.findReply: {
@@ -702,14 +744,14 @@ export class OverlayNode {
       timestamp: pow.timestamp,
       powNonce: pow.nonce,
       difficulty: pow.difficulty,
-      flags: this.#flags,
+      flags: this.#currentFlags(),
       linkIndex: p.localIndex,
     });
     p.hashHex = toHex(helloHash(packet));
     this.#pendingHellos.set(p.hashHex, p);
     p.tries += 1;
     p.cancel = this.clock.schedule(this.timers.helloRetryMs * 2 ** (p.tries - 1), () => {
-      if (p.tries >= this.timers.helloTries) return this.#finishHello(p, null);
+      if (p.tries >= p.maxTries) return this.#finishHello(p, null);
       // Unanswered twice: maybe the peer is under load and wants more work (it stays silent
       // rather than tell an unauthenticated sender its threshold); one more bit per try after
       // that, at most 4 above our own, so a lost packet never costs seconds of solving.
@@ -730,26 +772,45 @@ export class OverlayNode {
     if (sameId(hello.senderId, this.id)) return this.drop('from-self');
     if (Math.abs(this.clock.wallTime() - hello.timestamp) > this.timers.helloWindowMs)
       return this.drop('stale-hello');
-    this.#helloMeter.mark();
     const min = this.minDifficulty();
     if (hello.difficulty < min) return this.drop('low-difficulty');
     if (!checkPow(hello.timestamp, hello.senderId, hello.powNonce, hello.difficulty))
       return this.drop('bad-pow');
+    // Load is what costs us signature checks: HELLOs that carry the work. Counting the ones
+    // without it would let a flood of free junk raise the bar for honest joiners.
+    this.#helloMeter.mark();
     const hash = helloHash(packet);
     const hashHex = toHex(hash);
     if (this.#helloReplay.has(hashHex)) {
-      // The same HELLO again: our HELLO_ACK was lost and the sender retried. Send the same ack
-      // again (no new link, no signature work); anything else is a replay.
+      // The same HELLO again from the same place: our HELLO_ACK was lost and the sender retried.
+      // Send the same ack again (no new link, no signature work), a few times at most; from
+      // anywhere else, or more often, it is a replay.
       const link = this.#links.byId(toHex(hello.senderId));
-      if (link?.helloAck && link.helloHashHex === hashHex && this.#requests.allow(link.idHex)) {
+      if (
+        link?.helloAck &&
+        link.helloHashHex === hashHex &&
+        sameEndpoint(link.endpoint, from) &&
+        link.ackResends < MAX_ACK_RESENDS
+      ) {
+        link.ackResends += 1;
         this.sendRaw(link.helloAck, from);
         return;
       }
       return this.drop('replayed-hello');
     }
+    // One proof of work serves a few HELLOs to us (re-linking after a lost link), not a flood:
+    // beyond that each HELLO needs a fresh solution, which is what makes flooding cost work.
+    const powKey = `${toHex(hello.senderId)}:${hello.timestamp}`;
+    const uses = this.#powUses.get(powKey) ?? 0;
+    if (uses >= MAX_POW_USES) return this.drop('pow-reused');
     if (!this.#verifyBudget.allow('hello')) return this.drop('hello-budget');
     if (!helloSignatureValid(hello)) return this.drop('bad-signature');
     this.#helloReplay.add(hashHex);
+    if (uses === 0 && this.#powUses.size >= this.limits.helloReplayEntries) {
+      const oldest = this.#powUses.keys().next().value;
+      if (oldest !== undefined) this.#powUses.delete(oldest);
+    }
+    this.#powUses.set(powKey, uses + 1);
     if (
       this.#links.size >= this.limits.maxLinks &&
       !this.#links.byId(toHex(hello.senderId)) &&
@@ -783,12 +844,19 @@ export class OverlayNode {
       observed: from,
       linkIndex: link.localIndex,
       minDifficulty: min,
-      flags: this.#flags,
+      flags: this.#currentFlags(),
     });
     link.helloAck = ack;
     link.helloHashHex = hashHex;
     this.#addLink(link);
     this.sendRaw(ack, from);
+  }
+
+  #announceFlags(): void {
+    const flags = this.#currentFlags();
+    const now = Math.floor(this.clock.now());
+    for (const link of this.#links.values())
+      this.#send(link, { type: OverlayType.ping, timestamp: now, flags });
   }
 
   #onHelloAck(ack: HelloAck, from: Endpoint): void {
@@ -815,22 +883,38 @@ export class OverlayNode {
       now: this.clock.now(),
       observed: ack.observed,
     });
+    const before = this.#currentFlags();
     this.#observed.set(link.idHex, ack.observed);
-    this.#addLink(link);
-    this.#finishHello(p, link);
+    const used = this.#addLink(link);
+    if (this.#currentFlags() !== before) this.#announceFlags();
+    this.#finishHello(p, used);
   }
 
-  #addLink(link: Link): void {
-    if (this.#links.size >= this.limits.maxLinks && !this.#links.byId(link.idHex) && !this.#evictUnused()) {
+  /** Installs a new link; returns the link to use with that peer (the old one wins a tie). */
+  #addLink(link: Link): Link | null {
+    const existing = this.#links.byId(link.idHex);
+    if (
+      existing &&
+      existing.initiator !== link.initiator &&
+      this.clock.now() - existing.createdAt < SIMULTANEOUS_OPEN_MS
+    ) {
+      // Both sides sent HELLO at once and each answered the other's: two links, and each side
+      // would keep a different one. Both keep the one the lower ID initiated.
+      const weAreLower = compareBytes(this.id, link.id) < 0;
+      const keep = link.initiator === weAreLower ? link : existing;
+      if (keep === existing) return existing;
+    }
+    if (this.#links.size >= this.limits.maxLinks && !existing && !this.#evictUnused()) {
       // Only reachable on the initiating side: we asked for more links than we may hold.
       this.#send(link, { type: OverlayType.bye, reason: 1 });
-      return;
+      return null;
     }
     const old = this.#links.add(link);
     if (old) this.#forgetLink(old);
     const result = this.#table.add(link);
     link.inTable = result.status === 'added' || result.status === 'updated';
     for (const listener of this.#linkListeners) listener(link, true);
+    return link;
   }
 
   /** Frees a slot: the link unused longest that is neither a table member nor pinned. */
@@ -956,7 +1040,14 @@ export class OverlayNode {
     const target = message.destination;
     const candidates = byDistance(
       target,
-      this.#links.all().filter((l) => l !== from && compareDistance(target, l.id, this.id) < 0),
+      this.#links
+        .all()
+        .filter(
+          (l) =>
+            l !== from &&
+            compareDistance(target, l.id, this.id) < 0 &&
+            ((l.flags & HelloFlag.reachable) !== 0 || sameId(l.id, target)),
+        ),
       (l) => l.id,
     ).slice(0, this.timers.routeMaxTries);
     if (candidates.length === 0) {
@@ -1054,7 +1145,7 @@ export class OverlayNode {
       // when the initiator has fallen silent, so a healthy link costs one PING and PONG per interval.
       const due = link.initiator ? this.timers.pingIntervalMs : this.timers.pingIntervalMs * 1.5;
       if (wanted && silent >= due && now - link.lastSent >= this.timers.pingIntervalMs / 2) {
-        this.#send(link, { type: OverlayType.ping, timestamp: Math.floor(now) });
+        this.#send(link, { type: OverlayType.ping, timestamp: Math.floor(now), flags: this.#currentFlags() });
       }
     }
     // A node with entry peers is joined while it has links (it rejoins otherwise); the first
@@ -1067,6 +1158,13 @@ export class OverlayNode {
     if (this.#joined && now - this.#lastRefresh > this.timers.bucketRefreshMs) this.#refreshBuckets();
   }
 }
+
+/** HELLO_ACKs resent for one link when its HELLO comes again (the ack was lost). */
+const MAX_ACK_RESENDS = 3;
+/** HELLOs to one node that one proof-of-work solution may carry. */
+const MAX_POW_USES = 4;
+/** Two links to one peer set up within this long of each other are a simultaneous open. */
+const SIMULTANEOUS_OPEN_MS = 10_000;
 
 /** Tries of one FIND within lookupStepMs. */
 const FIND_TRIES = 3;

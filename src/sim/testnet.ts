@@ -9,7 +9,11 @@ import { generateX25519 } from '../crypto/x25519.js';
 import type { Endpoint } from '../net/transport.js';
 import { OverlayNode, type OverlayIdentity, type OverlayOptions } from '../overlay/node.js';
 import { Relay } from '../overlay/relay.js';
-import { Rendezvous } from '../overlay/rendezvous.js';
+import { type PathResult, Rendezvous } from '../overlay/rendezvous.js';
+import type { Peer } from '../channel/channel.js';
+import { cardPsk } from '../channel/psk.js';
+import { ChannelRouter } from '../channel/router.js';
+import { CHANNEL_LANE, mux, OVERLAY_LANE } from '../net/mux.js';
 import type { OverlayLimits, OverlayTimers } from '../overlay/timers.js';
 import type { SimTransport, VirtualNetwork } from './virtual-network.js';
 import type { VirtualClock } from './virtual-clock.js';
@@ -24,6 +28,13 @@ export interface SimNode {
   node: OverlayNode;
   relay: Relay;
   rendezvous: Rendezvous;
+}
+
+/** A node that is also a device: a channel router shares its socket, and finds contacts by INVITE. */
+export interface SimDevice extends SimNode {
+  router: ChannelRouter;
+  /** Overlay set-up of each path this device found (INVITE sent to path), newest last. */
+  setups: PathResult[];
 }
 
 export interface TestnetOptions {
@@ -43,6 +54,7 @@ export class Testnet {
   readonly nodes: SimNode[] = [];
   readonly #opts: TestnetOptions;
   readonly #keys = new Map<string, Uint8Array>();
+  readonly #peers = new Map<SimNode, Map<string, Peer>>();
 
   constructor(opts: TestnetOptions) {
     this.#opts = opts;
@@ -71,6 +83,42 @@ export class Testnet {
     return sim;
   }
 
+  /** A device: an ordinary node with a channel router on the same socket (net/mux.ts), as the service runs. */
+  addDevice(address: string, extra: Partial<OverlayOptions> = {}): SimDevice {
+    const sim = this.#create(address, { entryPeers: this.entryEndpoints, ...extra }, true);
+    this.nodes.push(sim);
+    return sim as SimDevice;
+  }
+
+  /** Makes two devices contacts of each other's channel routers, with no endpoint (as cards do). */
+  introduce(a: SimDevice, b: SimDevice): void {
+    for (const [me, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const psk = cardPsk(
+        { x25519Secret: me.identity.x25519.secretKey, ed25519Public: me.identity.ed25519.publicKey },
+        { x25519Public: other.identity.x25519.publicKey, ed25519Public: other.identity.ed25519.publicKey },
+      );
+      const peers = this.#peers.get(me) ?? new Map<string, Peer>();
+      peers.set(other.idHex, {
+        id: other.idHex,
+        name: other.address,
+        x25519Public: other.identity.x25519.publicKey,
+        psk,
+        endpoint: null,
+      });
+      this.#peers.set(me, peers);
+      me.router.setPeers([...peers.values()]);
+    }
+  }
+
+  /** Forgets every channel of a device (the next connect finds its path anew). */
+  resetChannels(device: SimDevice): void {
+    device.router.setPeers([]);
+    device.router.setPeers([...(this.#peers.get(device)?.values() ?? [])]);
+  }
+
   /** Removes a node: closed with BYEs when `graceful`, else it just stops (power cut). */
   remove(sim: SimNode, graceful: boolean): void {
     if (graceful) sim.node.close();
@@ -83,14 +131,15 @@ export class Testnet {
     list.splice(list.indexOf(sim), 1);
   }
 
-  #create(address: string, extra: Partial<OverlayOptions>): SimNode {
+  #create(address: string, extra: Partial<OverlayOptions>, device = false): SimNode | SimDevice {
     const { rng, clock, net } = this.#opts;
     const identity: OverlayIdentity = { ed25519: generateEd25519(rng), x25519: generateX25519(rng) };
     const idHex = toHex(identity.ed25519.publicKey);
     this.#keys.set(idHex, identity.x25519.publicKey);
     const transport = net.bind(address, OVERLAY_PORT);
+    const lanes = device ? mux(transport) : null;
     const node = new OverlayNode({
-      transport,
+      transport: lanes ? lanes.lane(OVERLAY_LANE) : transport,
       clock,
       rng,
       identity,
@@ -112,6 +161,21 @@ export class Testnet {
       onInvited: (caller) => this.#opts.onInvited?.(idHex, caller),
     });
     node.start();
-    return { address, identity, idHex, transport, node, relay, rendezvous };
+    const sim = { address, identity, idHex, transport, node, relay, rendezvous };
+    if (!lanes) return sim;
+    const setups: PathResult[] = [];
+    const router = new ChannelRouter({
+      transport: relay.channelTransport(lanes.lane(CHANNEL_LANE)),
+      clock,
+      rng,
+      identity: identity.x25519,
+      events: { onMessage: () => {}, onDatagram: () => {} },
+      locate: (peerId) =>
+        rendezvous.connect(peerId).then((result) => {
+          setups.push(result);
+          return result.endpoint;
+        }),
+    });
+    return { ...sim, router, setups };
   }
 }

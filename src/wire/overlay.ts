@@ -52,7 +52,8 @@ const ROUTE_HEADER_BYTES = MESSAGE_ID_BYTES + 1 + 1 + ID_BYTES;
 const FIND_REPLY_NODE_BYTES = ID_BYTES + ENDPOINT_BYTES;
 
 export const RouteKind = { invite: 1, answer: 2, message: 3 } as const;
-export const HelloFlag = { entry: 1, relay: 2 } as const;
+/** bit 2 "reachable": the sender accepts packets from anyone (no NAT in front of it, as far as it knows). */
+export const HelloFlag = { entry: 1, relay: 2, reachable: 4 } as const;
 export const PunchFlag = { caller: 1, reply: 2 } as const;
 
 // Spec HELLO and HELLO_ACK: each signature covers a context string first, so a signature made for
@@ -396,8 +397,8 @@ export function decodeLinkedFrame(packet: Uint8Array): LinkedFrame | OverlayDeco
 }
 
 export type LinkedMessage =
-  | { type: typeof OverlayType.ping; timestamp: number }
-  | { type: typeof OverlayType.pong; timestamp: number; observed: Endpoint }
+  | { type: typeof OverlayType.ping; timestamp: number; flags: number }
+  | { type: typeof OverlayType.pong; timestamp: number; observed: Endpoint; flags: number }
   | { type: typeof OverlayType.find; requestId: number; target: Uint8Array }
   | { type: typeof OverlayType.findReply; requestId: number; nodes: { id: Uint8Array; endpoint: Endpoint }[] }
   | {
@@ -417,17 +418,20 @@ export type LinkedMessage =
 export function decodeLinkedBody(type: number, body: Uint8Array): LinkedMessage | OverlayDecodeFailure {
   const view = viewOf(body);
   switch (type) {
+    // PING and PONG end with the sender's current flags (HELLO's): "reachable" is learnt after a
+    // link exists, from the first reports of our address, so the link must be able to carry it.
     case OverlayType.ping: {
-      if (body.length !== TIMESTAMP_BYTES) return 'bad-length';
+      if (body.length !== TIMESTAMP_BYTES + 1) return 'bad-length';
       const timestamp = readTimestamp(view, 0);
-      return timestamp === null ? 'bad-field' : { type, timestamp };
+      return timestamp === null ? 'bad-field' : { type, timestamp, flags: view.getUint8(TIMESTAMP_BYTES) };
     }
     case OverlayType.pong: {
-      if (body.length !== TIMESTAMP_BYTES + ENDPOINT_BYTES) return 'bad-length';
+      if (body.length !== TIMESTAMP_BYTES + ENDPOINT_BYTES + 1) return 'bad-length';
       const timestamp = readTimestamp(view, 0);
       if (timestamp === null) return 'bad-field';
       const observed = decodeEndpoint(body, TIMESTAMP_BYTES);
-      return observed === null ? 'bad-endpoint' : { type, timestamp, observed };
+      if (observed === null) return 'bad-endpoint';
+      return { type, timestamp, observed, flags: view.getUint8(TIMESTAMP_BYTES + ENDPOINT_BYTES) };
     }
     case OverlayType.find: {
       if (body.length !== 4 + ID_BYTES) return 'bad-length';
@@ -489,14 +493,16 @@ function isRouteKind(kind: number): boolean {
 function encodeLinkedBody(m: LinkedMessage): Uint8Array {
   switch (m.type) {
     case OverlayType.ping: {
-      const bytes = new Uint8Array(TIMESTAMP_BYTES);
+      const bytes = new Uint8Array(TIMESTAMP_BYTES + 1);
       writeTimestamp(viewOf(bytes), 0, m.timestamp);
+      bytes[TIMESTAMP_BYTES] = checkUint('flags', m.flags, 0xff);
       return bytes;
     }
     case OverlayType.pong: {
-      const bytes = new Uint8Array(TIMESTAMP_BYTES + ENDPOINT_BYTES);
+      const bytes = new Uint8Array(TIMESTAMP_BYTES + ENDPOINT_BYTES + 1);
       writeTimestamp(viewOf(bytes), 0, m.timestamp);
       encodeEndpointInto(m.observed, bytes, TIMESTAMP_BYTES);
+      bytes[TIMESTAMP_BYTES + ENDPOINT_BYTES] = checkUint('flags', m.flags, 0xff);
       return bytes;
     }
     case OverlayType.find: {

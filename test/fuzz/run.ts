@@ -80,7 +80,7 @@ const overlayValid = [
     z(64),
   ),
   encodePunch(z(16), 1, z(8), mac),
-  encodeLinked({ type: OverlayType.pong, timestamp: 1, observed: at }, 1, 1, mac),
+  encodeLinked({ type: OverlayType.pong, timestamp: 1, observed: at, flags: 4 }, 1, 1, mac),
   encodeLinked(
     { type: OverlayType.findReply, requestId: 1, nodes: [{ id: z(32), endpoint: at }] },
     1,

@@ -80,8 +80,8 @@ const helloAck = encodeHelloAck(ackFields, fill(64, 8));
 const punch = encodePunch(fill(16, 9), PunchFlag.caller, fill(8, 10), (t) => mac16(key, t));
 
 const messages: LinkedMessage[] = [
-  { type: OverlayType.ping, timestamp: 2 ** 53 - 1 },
-  { type: OverlayType.pong, timestamp: 5, observed: v4 },
+  { type: OverlayType.ping, timestamp: 2 ** 53 - 1, flags: 7 },
+  { type: OverlayType.pong, timestamp: 5, observed: v4, flags: 4 },
   { type: OverlayType.find, requestId: 0xffffffff, target: fill(32, 11) },
   { type: OverlayType.findReply, requestId: 1, nodes: [] },
   {
@@ -126,8 +126,10 @@ const endpoint: fc.Arbitrary<Endpoint> = fc
   .map(([address, port]) => ({ address: canonical(address), port }));
 
 const linkedMessage: fc.Arbitrary<LinkedMessage> = fc.oneof(
-  timestamp.map((t) => ({ type: OverlayType.ping, timestamp: t })),
-  fc.tuple(timestamp, endpoint).map(([t, e]) => ({ type: OverlayType.pong, timestamp: t, observed: e })),
+  fc.tuple(timestamp, u8).map(([t, f]) => ({ type: OverlayType.ping, timestamp: t, flags: f })),
+  fc
+    .tuple(timestamp, endpoint, u8)
+    .map(([t, e, f]) => ({ type: OverlayType.pong, timestamp: t, observed: e, flags: f })),
   fc.tuple(u32, bytes(32)).map(([r, t]) => ({ type: OverlayType.find, requestId: r, target: t })),
   fc
     .tuple(u32, fc.array(fc.record({ id: bytes(32), endpoint }), { maxLength: FIND_REPLY_MAX }))
@@ -250,7 +252,7 @@ describe('overlay packet round trips', () => {
       expect(decodeLinkedBody(frame.type, frame.body)).toEqual(m);
     });
     // ROUTE with the largest body and RELAY with the largest payload still fit one packet.
-    expect(linked.map((p) => p.length)).toEqual([34, 53, 62, 31, 439, 968, 34, 1158, 59, 27]);
+    expect(linked.map((p) => p.length)).toEqual([35, 54, 62, 31, 439, 968, 34, 1158, 59, 27]);
   });
 
   it('decoders return views into the packet, not copies', () => {
@@ -657,9 +659,9 @@ describe('every decode failure', () => {
     ['HELLO type', OverlayType.hello, body(0), 'unknown-type'],
     ['PUNCH type', OverlayType.punch, body(0), 'unknown-type'],
     ['type 0x0d', 0x0d, body(0), 'unknown-type'],
-    ['PING of 9 bytes', OverlayType.ping, new Uint8Array(9), 'bad-length'],
-    ['PING timestamp of 2^53', OverlayType.ping, withByte(new Uint8Array(8), 1, 0x20), 'bad-field'],
-    ['PING timestamp of 2^64-1', OverlayType.ping, fill(8, 0xff), 'bad-field'],
+    ['PING of 10 bytes', OverlayType.ping, new Uint8Array(10), 'bad-length'],
+    ['PING timestamp of 2^53', OverlayType.ping, withByte(new Uint8Array(9), 1, 0x20), 'bad-field'],
+    ['PING timestamp of 2^64-1', OverlayType.ping, fill(9, 0xff), 'bad-field'],
     ['PONG timestamp of 2^53', OverlayType.pong, withByte(body(1), 1, 0x20), 'bad-field'],
     ['PONG endpoint port 0', OverlayType.pong, withByte(withByte(body(1), 25, 0), 26, 0), 'bad-endpoint'],
     ['FIND of 35 bytes', OverlayType.find, new Uint8Array(35), 'bad-length'],
