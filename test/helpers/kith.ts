@@ -1,9 +1,10 @@
 // Runs the compiled `kith` as a real process, the way a person or systemd would: `startKith` for
 // the service, `kith` for one client command. Every wait is bounded.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { request } from '../../src/cli/control-client.js';
 
 export const KITH_ENTRY = resolve('dist/src/cli/main.js');
 
@@ -168,4 +169,133 @@ export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Prom
       },
     );
   });
+}
+
+/** Anything that starts a process somewhere: a host of the NAT bed (test/helpers/netns.ts) runs it in its namespace. */
+export interface Spawner {
+  spawn(cmd: string, args: string[], opts?: SpawnOptions): ChildProcess;
+}
+
+/**
+ * Starts `kith run` through `where` with `config` as its whole config file (`dir`/kith.toml), so
+ * the caller decides every address (a namespace's own address, a fixed port, entry peers), and
+ * resolves once it logs "kith ready". Data and control socket live under `dir` as with
+ * startKith; the socket is a file, so the test process reaches it from its own namespace.
+ * `args` follow `run`, e.g. `--entry`.
+ */
+export function startKithIn(
+  where: Spawner,
+  dir: string,
+  config: string,
+  opts: { args?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningKith> {
+  mkdirSync(dir, { recursive: true });
+  const configPath = join(dir, 'kith.toml');
+  const dataDir = join(dir, 'data');
+  const runtimeDir = join(dir, 'run');
+  writeFileSync(configPath, config);
+  const proc = where.spawn(
+    process.execPath,
+    [
+      KITH_ENTRY,
+      'run',
+      '--config',
+      configPath,
+      '--data-dir',
+      dataDir,
+      '--runtime-dir',
+      runtimeDir,
+      ...(opts.args ?? []),
+    ],
+    { env: { ...cleanEnv(), ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  proc.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    proc.on('exit', (code, signal) => res({ code, signal })),
+  );
+  const running: RunningKith = {
+    proc,
+    socket: join(runtimeDir, 'control.sock'),
+    dataDir,
+    logs,
+    udp: '',
+    stderr: () => stderr,
+    exited,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return withTimeout(exited, 15_000, 'kith run did not stop after SIGTERM');
+    },
+  };
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      rej(new Error(`kith run in ${dir} not ready in time; stderr: ${stderr}`));
+    }, opts.timeoutMs ?? 20_000);
+    createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        entry = { msg: line, unparsed: true };
+      }
+      logs.push(entry);
+      if (entry.msg === 'kith ready') {
+        running.udp = String(entry.udp);
+        clearTimeout(timer);
+        res(running);
+      }
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      rej(
+        new Error(
+          `kith run in ${dir} exited (code ${code}, signal ${signal}) before ready; stderr: ${stderr}`,
+        ),
+      );
+    });
+  });
+}
+
+/**
+ * One control-socket request straight from the test process (what `kith status --json` and the
+ * call commands send): no process to start, so a poll costs milliseconds, not a Node start-up.
+ */
+export function control(
+  device: { socket: string },
+  cmd: string,
+  args: Record<string, unknown> = {},
+): Promise<unknown> {
+  return request(device.socket, cmd, args);
+}
+
+/**
+ * A whole config file for startKithIn on a host of its own: UDP on `address`:`port`, joining the
+ * overlay through `entryPeer` (none for an entry node), and the sim audio driver, its microphone
+ * `simInput` (none: the sim's tone) and its recording `simOutput`.
+ */
+export function overlayConfig(o: {
+  name: string;
+  address: string;
+  port: number;
+  entryPeer?: string;
+  simInput?: string;
+  simOutput?: string;
+}): string {
+  return [
+    '[device]',
+    `name = ${JSON.stringify(o.name)}`,
+    '[network]',
+    `listen_address = "${o.address}"`,
+    `port = ${o.port}`,
+    ...(o.entryPeer ? [`entry_peers = ["${o.entryPeer}"]`] : []),
+    '[audio]',
+    'driver = "sim"',
+    ...(o.simInput ? [`sim_input = ${JSON.stringify(o.simInput)}`] : []),
+    ...(o.simOutput ? [`sim_output = ${JSON.stringify(o.simOutput)}`] : []),
+    '',
+  ].join('\n');
 }

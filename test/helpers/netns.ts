@@ -53,6 +53,23 @@ export interface Bed {
   destroy(): Promise<void>;
 }
 
+/**
+ * The pairs of NAT kinds (unordered, same-kind pairs included) and whether UDP hole punching opens
+ * a path between them when both sides punch at once and each answers a probe on the path it came
+ * by (docs/overlay-protocol.md PUNCH). Only a symmetric NAT facing a filtering one stays shut: its
+ * fresh port per destination (RFC 4787 §4.1) is one the other side never sent to, so the other
+ * NAT's filter (§5) drops it, and the symmetric side drops the other's probes likewise.
+ * netns-bed.test.ts observes exactly this matrix with a probe of its own.
+ */
+export const PUNCH_MATRIX: readonly (readonly [NatKind, NatKind, boolean])[] = [
+  ['cone', 'cone', true],
+  ['cone', 'port-restricted', true],
+  ['port-restricted', 'port-restricted', true],
+  ['cone', 'symmetric', true],
+  ['port-restricted', 'symmetric', false],
+  ['symmetric', 'symmetric', false],
+];
+
 const PUBLIC_NET = '203.0.113';
 /** Linux interface names are at most 15 characters (IFNAMSIZ 16); namespace names are kept as short. */
 const MAX_NAME = 15;

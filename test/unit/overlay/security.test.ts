@@ -431,7 +431,9 @@ describe('a HELLO flood', () => {
       e.handlePacket(worked.packet, spoofed(n + i));
     }
     const drops = dropsSince(e, before);
-    expect((drops['bad-signature'] ?? 0) + (drops['hello-budget'] ?? 0)).toBeGreaterThanOrEqual(helloCalmRate);
+    expect((drops['bad-signature'] ?? 0) + (drops['hello-budget'] ?? 0)).toBeGreaterThanOrEqual(
+      helloCalmRate,
+    );
     expect(drops['low-difficulty']).toBeGreaterThan(0);
     expect(e.minDifficulty()).toBeGreaterThan(BASE);
     expect(e.minDifficulty()).toBeLessThanOrEqual(requiredDifficulty(BASE, n, helloCalmRate));
