@@ -1038,6 +1038,10 @@ export class OverlayNode {
     // Greedy: only neighbours strictly closer to the destination than we are (so every hop makes
     // progress and no loop can form), best first; the next ones are the fallbacks.
     const target = message.destination;
+    // A node behind a NAT is linked only to the few reachable nodes it linked to itself, so it
+    // may be closer to the destination than all of them. Its own messages may go to any of them
+    // (closest first): it is never a hop for others, so no loop can form through it.
+    const unreachableOrigin = from === null && (this.#currentFlags() & HelloFlag.reachable) === 0;
     const candidates = byDistance(
       target,
       this.#links
@@ -1045,7 +1049,7 @@ export class OverlayNode {
         .filter(
           (l) =>
             l !== from &&
-            compareDistance(target, l.id, this.id) < 0 &&
+            (unreachableOrigin || compareDistance(target, l.id, this.id) < 0) &&
             ((l.flags & HelloFlag.reachable) !== 0 || sameId(l.id, target)),
         ),
       (l) => l.id,

@@ -14,6 +14,7 @@ import { type SimDevice, Testnet } from '../../src/sim/testnet.js';
 import { VirtualClock } from '../../src/sim/virtual-clock.js';
 import { VirtualNetwork } from '../../src/sim/virtual-network.js';
 import { emit } from './harness.js';
+import { settle } from '../helpers/settle.js';
 
 const NODES = 300;
 const CALLS = 10;
@@ -25,19 +26,6 @@ const PAIRS: [Kind, Kind][] = [
   ['portRestricted', 'symmetric'],
   ['symmetric', 'symmetric'],
 ];
-
-async function settle<T>(clock: VirtualClock, promise: Promise<T>, maxMs: number): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let t = 0; t < maxMs && !done; t += 5) {
-    clock.advance(5);
-    await new Promise((r) => setImmediate(r));
-  }
-  return promise;
-}
 
 export async function run(): Promise<void> {
   const started = performance.now();
@@ -75,7 +63,7 @@ export async function run(): Promise<void> {
       const before = a.setups.length;
       const t0 = clock.now();
       try {
-        await settle(clock, a.router.channel(b.idHex).connect(), 30_000);
+        await settle(clock, a.router.channel(b.idHex).connect(), 30_000, 5);
         openMs.push(clock.now() - t0);
         const setup = a.setups[before];
         if (setup) {

@@ -97,3 +97,43 @@ export function similarity(ref: Int16Array, out: Int16Array, lag: number, rate: 
   for (let i = 0; i < n; i++) if ((er[i] as number) > peak - 3) active.push(i);
   return pearson(er, eo, 0, active);
 }
+
+export function rms(samples: Int16Array): number {
+  let sum = 0;
+  for (const s of samples) sum += s * s;
+  return Math.sqrt(sum / Math.max(1, samples.length));
+}
+
+/**
+ * How alike `out` is to `ref` when `out` lags by about `lag` samples, allowing for the receiver's
+ * playout moving during the call: its jitter buffer grows and shrinks by a frame or two under load,
+ * so one alignment for a whole call is tens of ms off somewhere and the envelope correlation of the
+ * whole falls for no fault of the path. Each half-second piece of the reference that holds speech
+ * is compared at its best alignment within ±100 ms of `lag`; the result is the mean, with the
+ * number of pieces compared.
+ */
+export function piecewiseSimilarity(
+  ref: Int16Array,
+  out: Int16Array,
+  lag: number,
+  rate: number,
+): { mean: number; pieces: number } {
+  const piece = rate / 2;
+  const slack = rate / 10;
+  const step = rate / 100; // one envelope frame (10 ms)
+  const scores: number[] = [];
+  for (let at = 0; at + piece <= ref.length && lag + at + piece <= out.length; at += piece) {
+    const want = ref.subarray(at, at + piece);
+    // A piece that is mostly a pause between words has no envelope to follow.
+    if (rms(want) < 500) continue;
+    let best = -1;
+    for (let shift = -slack; shift <= slack; shift += step) {
+      const from = lag + at + shift;
+      if (from >= 0 && from + piece <= out.length)
+        best = Math.max(best, similarity(want, out.subarray(from, from + piece), 0, rate));
+    }
+    scores.push(best);
+  }
+  const mean = scores.reduce((sum, x) => sum + x, 0) / Math.max(1, scores.length);
+  return { mean, pieces: scores.length };
+}

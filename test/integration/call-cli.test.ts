@@ -7,7 +7,7 @@ import { RATE } from '../helpers/call-world.js';
 import { speech } from '../helpers/speech.js';
 import { kith, type RunningKith, startKith } from '../helpers/kith.js';
 import { hasCommand, needs } from '../helpers/needs.js';
-import { findDelay, similarity } from '../helpers/signal.js';
+import { findDelay, piecewiseSimilarity } from '../helpers/signal.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const on = (device: RunningKith, args: string[]) => kith(['--socket', device.socket, ...args]);
@@ -104,8 +104,12 @@ describe.runIf(needs('espeak-ng (speech for the call tests)', hasCommand('espeak
       // What B heard is A's speech: aligned, its envelope follows the original's.
       const heard = decodeWav(new Uint8Array(readFileSync(join(dir, 'Bo-heard.wav'))));
       expect(heard.sampleRate).toBe(RATE);
+      // Piece by piece: under load the receiver's playout moves by a frame or two during the call,
+      // which lowers a whole-call correlation for no fault of the path (signal.ts).
       const lag = findDelay(voice, heard.samples, RATE, 3000);
-      expect(similarity(voice, heard.samples, lag, RATE)).toBeGreaterThan(0.9);
+      const alike = piecewiseSimilarity(voice, heard.samples, lag, RATE);
+      expect(alike.pieces).toBeGreaterThan(2);
+      expect(alike.mean).toBeGreaterThan(0.9);
     });
   },
 );

@@ -80,7 +80,7 @@ describe('kith run', () => {
 
     // Human output carries the same facts.
     const human = await kith(['--socket', service.socket, 'status']);
-    expect(human.stdout).toContain(`Fingerprint: ${status.identity.fingerprint}`);
+    expect(human.stdout).toMatch(new RegExp(`^Fingerprint: +${status.identity.fingerprint}$`, 'm'));
     expect(human.stdout).toMatch(/Contacts:\s+0/);
 
     expect(await service.stop()).toEqual({ code: 0, signal: null });

@@ -5,23 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../../src/crypto/bytes.js';
 import { seededRng } from '../../../src/crypto/random.js';
 import { isRelayHandle } from '../../../src/overlay/relay.js';
+import { compareDistance } from '../../../src/overlay/table.js';
 import { Testnet, type SimDevice } from '../../../src/sim/testnet.js';
 import { VirtualClock } from '../../../src/sim/virtual-clock.js';
 import { NAT_PRESETS, type NatPreset } from '../../../src/sim/nat.js';
 import { VirtualNetwork } from '../../../src/sim/virtual-network.js';
-
-async function settle<T>(clock: VirtualClock, promise: Promise<T>, maxMs: number): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let t = 0; t < maxMs && !done; t += 10) {
-    clock.advance(10);
-    await new Promise((r) => setImmediate(r));
-  }
-  return promise;
-}
+import { settle } from '../../helpers/settle.js';
 
 function world(seed: string) {
   const clock = new VirtualClock();
@@ -74,5 +63,37 @@ describe('devices behind NATs', () => {
       const relayed = testnet.entries[0]!.relay.stats();
       expect(relayed.forwardedPackets).toBeGreaterThan(2);
     }
+  });
+});
+
+describe('a caller behind a NAT', () => {
+  // The callee, behind a port-restricted NAT, is linked only to the entry (nobody can link to it
+  // unasked). When the caller is closer to the callee by XOR than the entry is, the caller has no
+  // strictly closer neighbour: it must still hand its INVITE to the entry (docs "Reachability").
+  function pair(seed: string) {
+    const clock = new VirtualClock();
+    const net = new VirtualNetwork({
+      clock,
+      rng: seededRng(utf8(`${seed}/net`)),
+      defaultLink: { delayMs: 20 },
+    });
+    net.addNat('198.51.100.1', ['10.0.1.2'], NAT_PRESETS.portRestricted);
+    net.addNat('198.51.100.2', ['10.0.2.2'], NAT_PRESETS.portRestricted);
+    const testnet = new Testnet({ clock, net, rng: seededRng(utf8(`${seed}/nodes`)), difficulty: 4 });
+    const entry = testnet.addEntry('203.0.113.1');
+    return { clock, entry, a: testnet.addNode('10.0.1.2'), b: testnet.addNode('10.0.2.2') };
+  }
+
+  it('reaches a callee it is closer to than every neighbour it has', async () => {
+    let w = pair('closer-0');
+    for (let i = 1; i < 64 && compareDistance(w.b.node.id, w.a.node.id, w.entry.node.id) > 0; i++) {
+      w = pair(`closer-${i}`);
+    }
+    expect(compareDistance(w.b.node.id, w.a.node.id, w.entry.node.id)).toBeLessThan(0);
+    w.clock.advance(60_000);
+    expect(w.b.node.stats().links).toBe(1);
+    const result = await settle(w.clock, w.a.rendezvous.connect(w.b.idHex), 15_000);
+    expect(w.b.rendezvous.stats().invitesReceived).toBe(1);
+    expect(result.via).toBe('direct');
   });
 });

@@ -4,6 +4,7 @@ import { seededRng } from '../../../src/crypto/random.js';
 import { VirtualClock } from '../../../src/sim/virtual-clock.js';
 import { VirtualNetwork } from '../../../src/sim/virtual-network.js';
 import { Testnet } from '../../../src/sim/testnet.js';
+import { settle } from '../../helpers/settle.js';
 
 function net(seed: string, loss = 0) {
   const clock = new VirtualClock();
@@ -14,20 +15,6 @@ function net(seed: string, loss = 0) {
   });
   const testnet = new Testnet({ clock, net: network, rng: seededRng(utf8(`${seed}/nodes`)), difficulty: 4 });
   return { clock, network, testnet };
-}
-
-/** Advances virtual time in small steps, letting promise callbacks run between them. */
-async function settle<T>(clock: VirtualClock, promise: Promise<T>, maxMs: number): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let t = 0; t < maxMs && !done; t += 10) {
-    clock.advance(10);
-    await new Promise((r) => setImmediate(r));
-  }
-  return promise;
 }
 
 describe('overlay node', () => {

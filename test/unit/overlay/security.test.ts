@@ -41,6 +41,7 @@ import {
   linkedPacket,
   readLinked,
 } from '../../helpers/overlay-forge.js';
+import { settle } from '../../helpers/settle.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -102,20 +103,6 @@ function dropsSince(node: OverlayNode, before: Drops): Drops {
 }
 
 const spoofed = (i: number): Endpoint => ({ address: `192.0.2.${1 + (i % 250)}`, port: 1024 + i });
-
-/** Advances virtual time in small steps, letting promise callbacks run between them (bounded). */
-async function settle<T>(clock: VirtualClock, promise: Promise<T>, maxMs: number): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let t = 0; t < maxMs && !done; t += 10) {
-    clock.advance(10);
-    await new Promise((r) => setImmediate(r));
-  }
-  return promise;
-}
 
 describe('a HELLO links only with the proof of work, a current timestamp and a valid signature', () => {
   const wellMade = (w: World): HelloSpec => ({
