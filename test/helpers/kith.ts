@@ -80,69 +80,7 @@ export function startKith(
   dir: string,
   opts: { env?: NodeJS.ProcessEnv; args?: string[]; timeoutMs?: number; config?: string } = {},
 ): Promise<RunningKith> {
-  const dataDir = join(dir, 'data');
-  const runtimeDir = join(dir, 'run');
-  const configPath = testConfig(dir, opts.config);
-  const proc = spawn(
-    process.execPath,
-    [
-      KITH_ENTRY,
-      'run',
-      '--config',
-      configPath,
-      '--data-dir',
-      dataDir,
-      '--runtime-dir',
-      runtimeDir,
-      ...(opts.args ?? []),
-    ],
-    { env: { ...cleanEnv(), ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const logs: Record<string, unknown>[] = [];
-  let stderr = '';
-  proc.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    proc.on('exit', (code, signal) => res({ code, signal })),
-  );
-  const running: RunningKith = {
-    proc,
-    socket: join(runtimeDir, 'control.sock'),
-    dataDir,
-    logs,
-    udp: '',
-    stderr: () => stderr,
-    exited,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      return withTimeout(exited, 15_000, 'kith run did not stop after SIGTERM');
-    },
-  };
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      rej(new Error(`kith run not ready in time; stderr: ${stderr}`));
-    }, opts.timeoutMs ?? 20_000);
-    createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        entry = { msg: line, unparsed: true };
-      }
-      logs.push(entry);
-      if (entry.msg === 'kith ready') {
-        running.udp = String(entry.udp);
-        clearTimeout(timer);
-        res(running);
-      }
-    });
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      rej(new Error(`kith run exited (code ${code}, signal ${signal}) before ready; stderr: ${stderr}`));
-    });
-  });
+  return launch({ spawn }, dir, testConfig(dir, opts.config), opts);
 }
 
 /** The environment without anything that would point `kith` at a real system service. */
@@ -191,9 +129,19 @@ export function startKithIn(
 ): Promise<RunningKith> {
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, 'kith.toml');
+  writeFileSync(configPath, config);
+  return launch(where, dir, configPath, opts);
+}
+
+/** Spawns `kith run` with `configPath` through `where` and resolves once it logs "kith ready". */
+function launch(
+  where: Spawner,
+  dir: string,
+  configPath: string,
+  opts: { args?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv },
+): Promise<RunningKith> {
   const dataDir = join(dir, 'data');
   const runtimeDir = join(dir, 'run');
-  writeFileSync(configPath, config);
   const proc = where.spawn(
     process.execPath,
     [
