@@ -93,6 +93,10 @@ describe.runIf(needs('chromium', hasChromium()))(
       const button = (d: typeof ada, b: string) => `[data-device="${id(d)}"] button[data-button="${b}"]`;
       const screen = (d: typeof ada) => d.service.device?.ui.screen;
 
+      // The devices know each other's keys, not their addresses: the overlay must find Bo.
+      expect(ada.service.store.contacts.list().contacts.map((c) => c.endpoint)).toEqual([null]);
+      expect(ada.service.overlay.node.joined && bo.service.overlay.node.joined).toBe(true);
+
       await page.screenshot({ path: join(ARTIFACTS, 'sim-1-idle.png') });
       await page.click(button(ada, 'select'));
       await expect.poll(() => screen(ada), { timeout: 5000 }).toBe('contacts');
@@ -111,6 +115,11 @@ describe.runIf(needs('chromium', hasChromium()))(
         .poll(() => page.locator(`[data-device="${id(ada)}"] .status`).textContent(), { timeout: 10_000 })
         .toMatch(/in call|MOS/i);
       await page.screenshot({ path: join(ARTIFACTS, 'sim-3-in-call.png') });
+      // The path came from an INVITE through the entry peer's overlay, punched directly.
+      expect(ada.service.overlay.status().recentSetups).toEqual([
+        expect.objectContaining({ peer: id(bo).slice(0, 12), via: 'direct' }),
+      ]);
+      expect(bo.service.overlay.status().rendezvous.invitesReceived).toBe(1);
 
       await page.click(button(ada, 'back'));
       await expect
