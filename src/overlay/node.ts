@@ -654,6 +654,7 @@ export class OverlayNode {
     switch (message.type) {
       case OverlayType.ping:
         link.flags = message.flags;
+        this.#noteObserved(link, message.observed);
         return this.#send(link, {
           type: OverlayType.pong,
           timestamp: message.timestamp,
@@ -663,10 +664,7 @@ export class OverlayNode {
       case OverlayType.pong: {
         link.flags = message.flags;
         link.rttMs = Math.max(0, Math.floor(now) - message.timestamp);
-        const before = this.#currentFlags();
-        this.#observed.set(link.idHex, message.observed);
-        // We just learnt we are reachable (or not): tell every neighbour at once, not at next ping.
-        if (this.#currentFlags() !== before) this.#announceFlags();
+        this.#noteObserved(link, message.observed);
         return;
       }
       case OverlayType.find:
@@ -852,11 +850,18 @@ export class OverlayNode {
     this.sendRaw(ack, from);
   }
 
+  /** A neighbour's report of our address; when it changes our reachability, everyone hears at once. */
+  #noteObserved(link: Link, observed: Endpoint): void {
+    const before = this.#currentFlags();
+    this.#observed.set(link.idHex, observed);
+    if (this.#currentFlags() !== before) this.#announceFlags();
+  }
+
   #announceFlags(): void {
     const flags = this.#currentFlags();
     const now = Math.floor(this.clock.now());
     for (const link of this.#links.values())
-      this.#send(link, { type: OverlayType.ping, timestamp: now, flags });
+      this.#send(link, { type: OverlayType.ping, timestamp: now, flags, observed: link.endpoint });
   }
 
   #onHelloAck(ack: HelloAck, from: Endpoint): void {
@@ -883,10 +888,8 @@ export class OverlayNode {
       now: this.clock.now(),
       observed: ack.observed,
     });
-    const before = this.#currentFlags();
-    this.#observed.set(link.idHex, ack.observed);
     const used = this.#addLink(link);
-    if (this.#currentFlags() !== before) this.#announceFlags();
+    if (used) this.#noteObserved(used, ack.observed);
     this.#finishHello(p, used);
   }
 
@@ -1149,7 +1152,12 @@ export class OverlayNode {
       // when the initiator has fallen silent, so a healthy link costs one PING and PONG per interval.
       const due = link.initiator ? this.timers.pingIntervalMs : this.timers.pingIntervalMs * 1.5;
       if (wanted && silent >= due && now - link.lastSent >= this.timers.pingIntervalMs / 2) {
-        this.#send(link, { type: OverlayType.ping, timestamp: Math.floor(now), flags: this.#currentFlags() });
+        this.#send(link, {
+          type: OverlayType.ping,
+          timestamp: Math.floor(now),
+          flags: this.#currentFlags(),
+          observed: link.endpoint,
+        });
       }
     }
     // A node with entry peers is joined while it has links (it rejoins otherwise); the first

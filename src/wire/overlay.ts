@@ -397,7 +397,7 @@ export function decodeLinkedFrame(packet: Uint8Array): LinkedFrame | OverlayDeco
 }
 
 export type LinkedMessage =
-  | { type: typeof OverlayType.ping; timestamp: number; flags: number }
+  | { type: typeof OverlayType.ping; timestamp: number; flags: number; observed: Endpoint }
   | { type: typeof OverlayType.pong; timestamp: number; observed: Endpoint; flags: number }
   | { type: typeof OverlayType.find; requestId: number; target: Uint8Array }
   | { type: typeof OverlayType.findReply; requestId: number; nodes: { id: Uint8Array; endpoint: Endpoint }[] }
@@ -418,12 +418,17 @@ export type LinkedMessage =
 export function decodeLinkedBody(type: number, body: Uint8Array): LinkedMessage | OverlayDecodeFailure {
   const view = viewOf(body);
   switch (type) {
-    // PING and PONG end with the sender's current flags (HELLO's): "reachable" is learnt after a
+    // PING and PONG carry the sender's current flags (HELLO's): "reachable" is learnt after a
     // link exists, from the first reports of our address, so the link must be able to carry it.
+    // Both report where the sender sees the other side, so the side that mostly answers (an
+    // entry peer) learns its public address too.
     case OverlayType.ping: {
-      if (body.length !== TIMESTAMP_BYTES + 1) return 'bad-length';
+      if (body.length !== TIMESTAMP_BYTES + 1 + ENDPOINT_BYTES) return 'bad-length';
       const timestamp = readTimestamp(view, 0);
-      return timestamp === null ? 'bad-field' : { type, timestamp, flags: view.getUint8(TIMESTAMP_BYTES) };
+      if (timestamp === null) return 'bad-field';
+      const observed = decodeEndpoint(body, TIMESTAMP_BYTES + 1);
+      if (observed === null) return 'bad-endpoint';
+      return { type, timestamp, flags: view.getUint8(TIMESTAMP_BYTES), observed };
     }
     case OverlayType.pong: {
       if (body.length !== TIMESTAMP_BYTES + ENDPOINT_BYTES + 1) return 'bad-length';
@@ -493,9 +498,10 @@ function isRouteKind(kind: number): boolean {
 function encodeLinkedBody(m: LinkedMessage): Uint8Array {
   switch (m.type) {
     case OverlayType.ping: {
-      const bytes = new Uint8Array(TIMESTAMP_BYTES + 1);
+      const bytes = new Uint8Array(TIMESTAMP_BYTES + 1 + ENDPOINT_BYTES);
       writeTimestamp(viewOf(bytes), 0, m.timestamp);
       bytes[TIMESTAMP_BYTES] = checkUint('flags', m.flags, 0xff);
+      encodeEndpointInto(m.observed, bytes, TIMESTAMP_BYTES + 1);
       return bytes;
     }
     case OverlayType.pong: {

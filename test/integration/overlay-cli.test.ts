@@ -148,6 +148,11 @@ describe('kith status and kith peers with a running overlay', () => {
 
     const fromEntry = await on(() => entry, ['status']);
     expect(lineOf(fromEntry.stdout, 'Overlay')).toMatch(/1 neighbour \(1 in table\), entry peer$/);
+
+    // The entry mostly answers; the joiner's PINGs (every 5 s) tell it its own address.
+    await pollStatus(entry, (s) => s.overlay.observed === entry.udp, 'the entry learning its address');
+    const later = await on(() => entry, ['status']);
+    expect(lineOf(later.stdout, 'Public address')).toBe(`Public address:  ${entry.udp}, NAT: none`);
   });
 
   it('says "not joined" when no entry peers are configured', async () => {

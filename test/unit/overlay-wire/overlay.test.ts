@@ -80,7 +80,7 @@ const helloAck = encodeHelloAck(ackFields, fill(64, 8));
 const punch = encodePunch(fill(16, 9), PunchFlag.caller, fill(8, 10), (t) => mac16(key, t));
 
 const messages: LinkedMessage[] = [
-  { type: OverlayType.ping, timestamp: 2 ** 53 - 1, flags: 7 },
+  { type: OverlayType.ping, timestamp: 2 ** 53 - 1, flags: 7, observed: v6 },
   { type: OverlayType.pong, timestamp: 5, observed: v4, flags: 4 },
   { type: OverlayType.find, requestId: 0xffffffff, target: fill(32, 11) },
   { type: OverlayType.findReply, requestId: 1, nodes: [] },
@@ -126,7 +126,9 @@ const endpoint: fc.Arbitrary<Endpoint> = fc
   .map(([address, port]) => ({ address: canonical(address), port }));
 
 const linkedMessage: fc.Arbitrary<LinkedMessage> = fc.oneof(
-  fc.tuple(timestamp, u8).map(([t, f]) => ({ type: OverlayType.ping, timestamp: t, flags: f })),
+  fc
+    .tuple(timestamp, u8, endpoint)
+    .map(([t, f, e]) => ({ type: OverlayType.ping, timestamp: t, flags: f, observed: e })),
   fc
     .tuple(timestamp, endpoint, u8)
     .map(([t, e, f]) => ({ type: OverlayType.pong, timestamp: t, observed: e, flags: f })),
@@ -252,7 +254,7 @@ describe('overlay packet round trips', () => {
       expect(decodeLinkedBody(frame.type, frame.body)).toEqual(m);
     });
     // ROUTE with the largest body and RELAY with the largest payload still fit one packet.
-    expect(linked.map((p) => p.length)).toEqual([35, 54, 62, 31, 439, 968, 34, 1158, 59, 27]);
+    expect(linked.map((p) => p.length)).toEqual([54, 54, 62, 31, 439, 968, 34, 1158, 59, 27]);
   });
 
   it('decoders return views into the packet, not copies', () => {
@@ -563,7 +565,7 @@ describe('encoders reject out-of-range fields', () => {
     ['receiver index -1', link(messages[0], -1)],
     ['counter 2^32', link(messages[0], 0, 2 ** 32)],
     ['a MAC of 32 bytes', link(messages[0], 0, 0, () => fill(32, 0))],
-    ['PING timestamp 2^53', link({ type: OverlayType.ping, timestamp: 2 ** 53 })],
+    ['PING timestamp 2^53', link({ type: OverlayType.ping, timestamp: 2 ** 53, flags: 0, observed: v4 })],
     [
       'PONG bad endpoint',
       link({ type: OverlayType.pong, timestamp: 1, observed: { address: '::1', port: 0 } }),
@@ -659,9 +661,9 @@ describe('every decode failure', () => {
     ['HELLO type', OverlayType.hello, body(0), 'unknown-type'],
     ['PUNCH type', OverlayType.punch, body(0), 'unknown-type'],
     ['type 0x0d', 0x0d, body(0), 'unknown-type'],
-    ['PING of 10 bytes', OverlayType.ping, new Uint8Array(10), 'bad-length'],
-    ['PING timestamp of 2^53', OverlayType.ping, withByte(new Uint8Array(9), 1, 0x20), 'bad-field'],
-    ['PING timestamp of 2^64-1', OverlayType.ping, fill(9, 0xff), 'bad-field'],
+    ['PING of 27 bytes', OverlayType.ping, new Uint8Array(27), 'bad-length'],
+    ['PING timestamp of 2^53', OverlayType.ping, withByte(new Uint8Array(28), 1, 0x20), 'bad-field'],
+    ['PING timestamp of 2^64-1', OverlayType.ping, fill(28, 0xff), 'bad-field'],
     ['PONG timestamp of 2^53', OverlayType.pong, withByte(body(1), 1, 0x20), 'bad-field'],
     ['PONG endpoint port 0', OverlayType.pong, withByte(withByte(body(1), 25, 0), 26, 0), 'bad-endpoint'],
     ['FIND of 35 bytes', OverlayType.find, new Uint8Array(35), 'bad-length'],

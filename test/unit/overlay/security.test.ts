@@ -293,7 +293,15 @@ describe('linked packets count only with the MAC of their link, once', () => {
   }
 
   const messages: [string, (w: World) => LinkedMessage][] = [
-    ['PING', () => ({ type: OverlayType.ping, timestamp: 1, flags: 0 })],
+    [
+      'PING',
+      () => ({
+        type: OverlayType.ping,
+        timestamp: 1,
+        flags: 0,
+        observed: { address: '203.0.113.1', port: 4801 },
+      }),
+    ],
     ['FIND', (w) => ({ type: OverlayType.find, requestId: 7, target: w.rng(32) })],
     [
       'ROUTE',
