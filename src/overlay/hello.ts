@@ -3,7 +3,7 @@
 // two MAC keys, one per direction, that authenticate every later packet on the link. Signing the
 // ephemeral keys binds them to the IDs (a SIGMA-style exchange, Krawczyk 2003, without the
 // encryption: a link's packets are public routing data, only their origin needs proving).
-import { concatBytes } from '../crypto/bytes.js';
+import { concatBytes, utf8 } from '../crypto/bytes.js';
 import { ed25519 } from '../crypto/ed25519.js';
 import { sha256 } from '../crypto/hash.js';
 import { hkdfSha256 } from '../crypto/hkdf.js';
@@ -20,7 +20,6 @@ import {
   helloAckSigned,
   helloSigned,
 } from '../wire/overlay.js';
-import { utf8 } from '../crypto/bytes.js';
 
 const LINK_INFO = utf8('kith link v1');
 

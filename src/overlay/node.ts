@@ -26,6 +26,7 @@ import {
   HelloFlag,
   type LinkedMessage,
   OverlayType,
+  type Punch,
 } from '../wire/overlay.js';
 import { requiredDifficulty } from './difficulty.js';
 import {
@@ -307,6 +308,10 @@ export class OverlayNode {
     return this.#joined;
   }
 
+  get linkCount(): number {
+    return this.#links.size;
+  }
+
   /** Starts joining (when entry peers are configured) and the maintenance tick. */
   start(): void {
     if (this.#cancelTick || this.#closed) return;
@@ -518,8 +523,8 @@ export class OverlayNode {
     this.#transport.send(packet, to);
   }
 
-  /** Unlinked packets other than HELLO/HELLO_ACK (PUNCH) go here; rendezvous.ts registers. */
-  onUnlinked: ((packet: Uint8Array, from: Endpoint) => void) | null = null;
+  /** Decoded PUNCH packets go here; rendezvous.ts registers. */
+  onPunch: ((punch: Punch, from: Endpoint) => void) | null = null;
 
   /** Linked neighbours willing to relay, entry peers first (they are publicly reachable). */
   relayCandidates(): Link[] {
@@ -635,7 +640,7 @@ export class OverlayNode {
       this.#count(decoded.type);
       if (decoded.type === OverlayType.hello) return this.#onHello(decoded, packet, from);
       if (decoded.type === OverlayType.helloAck) return this.#onHelloAck(decoded, from);
-      this.onUnlinked?.(packet, from);
+      this.onPunch?.(decoded, from);
       return;
     }
     const frame = decodeLinkedFrame(packet);

@@ -19,7 +19,7 @@ import {
   inviteSigned,
   MAX_CANDIDATES,
 } from '../wire/invite.js';
-import { decodeUnlinked, encodePunch, OverlayType, PunchFlag, RouteKind } from '../wire/overlay.js';
+import { encodePunch, type Punch, PunchFlag, RouteKind } from '../wire/overlay.js';
 import type { Link } from './links.js';
 import type { OverlayIdentity, OverlayNode, RouteMessage } from './node.js';
 import { Relay } from './relay.js';
@@ -106,7 +106,7 @@ export class Rendezvous {
     this.#seenInvites = new RecentSet(clock, limits.inviteReplayEntries, 2 * timers.inviteWindowMs);
     this.#node.onRoute(RouteKind.invite, (m, via) => this.#onInvite(m, via));
     this.#node.onRoute(RouteKind.answer, (m) => this.#onAnswer(m));
-    this.#node.onUnlinked = (packet, from) => this.#onPunch(packet, from);
+    this.#node.onPunch = (punch, from) => this.#onPunch(punch, from);
   }
 
   stats(): RendezvousStats {
@@ -121,7 +121,7 @@ export class Rendezvous {
         reject(new KithError('OVERLAY_NOT_CONTACT', `${peerIdHex.slice(0, 12)} is not a contact`));
         return;
       }
-      if (this.#node.stats().links === 0) {
+      if (this.#node.linkCount === 0) {
         reject(
           new KithError(
             'OVERLAY_NOT_JOINED',
@@ -281,10 +281,8 @@ export class Rendezvous {
     this.#node.sendRaw(packet, to);
   }
 
-  #onPunch(packet: Uint8Array, from: Endpoint): void {
+  #onPunch(punch: Punch, from: Endpoint): void {
     const node = this.#node;
-    const punch = decodeUnlinked(packet);
-    if (typeof punch === 'string' || punch.type !== OverlayType.punch) return;
     const exchange = this.#exchanges.get(toHex(punch.inviteId));
     if (!exchange) return node.drop('unknown-punch');
     if (!equalBytes(mac16(exchange.punchKey, punch.tagged), punch.tag)) return node.drop('bad-punch');

@@ -7,6 +7,7 @@
 import { utf8 } from '../crypto/bytes.js';
 import { seededRng } from '../crypto/random.js';
 import type { OverlayTimers } from '../overlay/timers.js';
+import { type Summary, summarise } from './route-model.js';
 import { type SimNode, Testnet } from './testnet.js';
 import { VirtualClock } from './virtual-clock.js';
 import { VirtualNetwork } from './virtual-network.js';
@@ -30,20 +31,14 @@ export interface ScenarioOptions {
   progress?: (message: string) => void;
 }
 
-export interface Quantiles {
-  median: number;
-  p99: number;
-  max: number;
-}
-
 export interface ScenarioResult {
   nodes: number;
   invitesSent: number;
   invitesDelivered: number;
   deliveryRate: number;
   connects: { ok: number; failed: number; direct: number; relay: number; reasons: Record<string, number> };
-  setupMs: Quantiles;
-  hops: Quantiles & { histogram: number[] };
+  setupMs: Summary;
+  hops: Summary & { histogram: number[] };
   churn: { left: number; joined: number };
   /** The largest value of each bounded table over every node at the end, and its bound. */
   bounds: Record<string, { max: number; bound: number }>;
@@ -208,8 +203,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     invitesDelivered,
     deliveryRate: invitesSent === 0 ? 0 : invitesDelivered / invitesSent,
     connects,
-    setupMs: quantiles(setups),
-    hops: { ...quantiles(allHops), histogram: Array.from(histogram, (n) => n ?? 0) },
+    setupMs: summarise(setups),
+    hops: { ...summarise(allHops), histogram: Array.from(histogram, (n) => n ?? 0) },
     churn: { left, joined },
     bounds,
     drops,
@@ -221,11 +216,4 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   };
   for (const sim of [...testnet.nodes, ...testnet.entries]) sim.node.close();
   return result;
-}
-
-export function quantiles(values: number[]): Quantiles {
-  if (values.length === 0) return { median: 0, p99: 0, max: 0 };
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-  return { median: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] as number };
 }

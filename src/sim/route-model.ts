@@ -616,13 +616,14 @@ export interface RunResult {
 }
 
 /** The nearest-rank percentile of ascending `sorted`. */
-function percentile(sorted: Float64Array, p: number): number {
+function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] as number;
 }
 
-function summarise(values: Float64Array): Summary {
-  const sorted = values.slice().sort();
+/** Median, p99 and maximum by nearest rank (NaN for no values). */
+export function summarise(values: ArrayLike<number>): Summary {
+  const sorted = Float64Array.from(values).sort();
   return { median: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: percentile(sorted, 1) };
 }
 

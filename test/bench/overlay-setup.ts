@@ -9,7 +9,7 @@
 import { utf8 } from '../../src/crypto/bytes.js';
 import { seededRng } from '../../src/crypto/random.js';
 import { NAT_PRESETS, type NatPreset } from '../../src/sim/nat.js';
-import { quantiles } from '../../src/sim/overlay-scenario.js';
+import { summarise } from '../../src/sim/route-model.js';
 import { type SimDevice, Testnet } from '../../src/sim/testnet.js';
 import { VirtualClock } from '../../src/sim/virtual-clock.js';
 import { VirtualNetwork } from '../../src/sim/virtual-network.js';
@@ -75,8 +75,8 @@ export async function run(): Promise<void> {
       }
       clock.advance(2_000, { maxSteps: 10_000_000 });
     }
-    const o = quantiles(overlayMs);
-    const c = quantiles(openMs);
+    const o = summarise(overlayMs);
+    const c = summarise(openMs);
     emit({
       bench: 'overlay-setup',
       nodes: NODES,
